@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine with Node.js 20:
+# Debian's chromium, ripgrep and Kerberos headers (for the test VS Code), the npm dependencies,
+# and real VS Code (from npm) into .vscode-host/. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v rg >/dev/null || need_apt+=(ripgrep)
+[ -f /usr/include/gssapi/gssapi.h ] || [ -f /usr/include/krb5.h ] || need_apt+=(libkrb5-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_apt[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  # The native TensorFlow.js backends are optional: their install downloads libtensorflow and
+  # fails offline, which npm tolerates for optional dependencies.
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+./scripts/setup-vscode-host.sh

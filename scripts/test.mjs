@@ -1,0 +1,76 @@
+// npm test: the three layers, then one closing line `N passed, M failed`.
+//
+//   1. unit         node --test over the core, the config language and the run protocol (no VS Code)
+//   2. integration  a mocha suite inside a real VS Code extension host
+//   3. end-to-end   chromium driving real VS Code with the packed .vsix installed
+//
+// Options: --unit, --integration, --e2e pick layers (default: all). Tests run against fresh
+// bundles (npm run build) and a fresh .vsix (npm run package).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const picked = ['unit', 'integration', 'e2e'].filter((layer) => process.argv.includes(`--${layer}`));
+const layers = picked.length ? picked : ['unit', 'integration', 'e2e'];
+const totals = { passed: 0, failed: 0 };
+const summary = [];
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  return result.status ?? 1;
+}
+
+function nodeTests(name, dir) {
+  const files = readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.js')).map((f) => join(dir, f));
+  const countFile = join(root, '.test-runs', `${name}-counts.json`);
+  rmSync(countFile, { force: true });
+  run(process.execPath, [
+    '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countFile}`,
+    ...files,
+  ]);
+  let counts = { passed: 0, failed: 1 };
+  try { counts = JSON.parse(readFileSync(countFile, 'utf8')); } catch { console.log(`${name}: the test runner reported nothing`); }
+  return counts;
+}
+
+function record(name, counts) {
+  totals.passed += counts.passed;
+  totals.failed += counts.failed;
+  summary.push(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+}
+
+mkdirSync(join(root, '.test-runs'), { recursive: true });
+if (run('npm', ['run', '--silent', 'typecheck']) !== 0 || run('npm', ['run', '--silent', 'build']) !== 0) {
+  console.log('typecheck or build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (layers.includes('unit')) {
+  console.log('\n== unit (node --test)');
+  record('unit', nodeTests('unit', 'out/test/unit'));
+}
+
+if (layers.includes('integration')) {
+  console.log('\n== integration (mocha in the real VS Code extension host)');
+  const result = spawnSync(process.execPath, ['out/test/support/runIntegration.js'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(result.stdout);
+  const line = /integration: (\d+) passed, (\d+) failed/.exec(result.stdout);
+  record('integration', line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 });
+}
+
+if (layers.includes('e2e')) {
+  console.log('\n== end-to-end (chromium + real VS Code + the packed .vsix)');
+  if (run('npm', ['run', '--silent', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0) {
+    record('e2e', { passed: 0, failed: 1 });
+  } else {
+    record('e2e', nodeTests('e2e', 'out/test/e2e'));
+  }
+}
+
+console.log(`\n${summary.join('\n')}`);
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
+process.exit(totals.failed > 0 ? 1 : 0);

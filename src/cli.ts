@@ -1,0 +1,45 @@
+// distilbert-finetune: the headless CLI over the same core as the extension.
+//
+//   train CONFIG.yaml [--json] [--device D]     fine-tune as the extension would, with a progress bar
+//   evaluate --model DIR --data FILE            metrics of a saved model on a labelled file
+//   predict --model DIR|HUB_ID --text T ...     label and probabilities of texts
+//   tokenize --model DIR [--max-length N]       JSON lines {"text"} in, {"input_ids","attention_mask"} out
+//   golden DIR [--device D]                     forward pass and 5-step training trace of a golden checkpoint
+//   schema                                      the config file's JSON Schema
+//
+// Exit codes: 0 success, 1 a user error (one line on stderr), 2 an internal error.
+import { isUserError } from './core/errors';
+import { COMMANDS, usage } from './cli/commands';
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`distilbert-finetune: unknown command "${name}"\n${usage()}`);
+    return 1;
+  }
+  return command(args);
+}
+
+declare const VERSION: string;
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (isUserError(error)) {
+      process.stderr.write(`error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.exitCode = 2;
+    }
+  },
+);

@@ -1,0 +1,37 @@
+// The CLI's commands: name -> handler (argv after the command) -> exit code.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { configJsonSchemaText } from '../config/jsonSchema';
+import { UserError } from '../core/errors';
+
+export type Command = (args: string[]) => Promise<number>;
+
+export function usage(): string {
+  return [
+    'usage: distilbert-finetune <command> [options]',
+    '',
+    '  train CONFIG.yaml [--json] [--device auto|gpu|cpu|wasm]',
+    '  evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]',
+    '  predict --model DIR|HUB_ID --text TEXT [--text TEXT ...]',
+    '  tokenize --model DIR [--max-length N]      (JSON lines on stdin and stdout)',
+    '  golden DIR [--device auto|gpu|cpu|wasm]',
+    '  schema                                    (JSON Schema of *.finetune.yaml)',
+    '',
+  ].join('\n');
+}
+
+/** util.parseArgs, with its errors turned into user errors. */
+export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UserError((error as Error).message, 'Run `distilbert-finetune --help` for the options.');
+  }
+}
+
+async function schema(args: string[]): Promise<number> {
+  parse({ args, options: {} });
+  process.stdout.write(configJsonSchemaText());
+  return 0;
+}
+
+export const COMMANDS: Record<string, Command> = { schema };

@@ -1,0 +1,12 @@
+// Command and view identifiers, as contributed in package.json (a unit test checks they match).
+export const COMMANDS = {
+  fineTune: 'distilbertFinetuner.fineTune',
+  startTraining: 'distilbertFinetuner.startTraining',
+  resumeTraining: 'distilbertFinetuner.resumeTraining',
+  cancelTraining: 'distilbertFinetuner.cancelTraining',
+  showResults: 'distilbertFinetuner.showResults',
+} as const;
+
+export const LANGUAGE_ID = 'finetune-yaml';
+export const RUN_PANEL_VIEW_TYPE = 'distilbertFinetuner.run';
+export const EXTENSION_ID = 'distilbert-finetuner.distilbert-finetuner';

@@ -1,0 +1,223 @@
+// Readers for the dataset formats: CSV (and other delimiters), TSV, JSON lines, JSON.
+//
+// Rows stream out one at a time with their location ("reviews.csv:17"), so memory stays bounded
+// for large CSV and JSONL files. A JSON array is parsed whole (JSON has no record boundaries).
+// Files are opened read-only: the dataset is never written to.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CsvParser, CsvSyntaxError, sniffDelimiter, type CsvRecord } from './csv';
+import { UserError, atLine } from '../errors';
+
+export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
+
+export interface DatasetRow {
+  values: Record<string, unknown>;
+  /** Where the row is, for messages: "reviews.csv:17" or "data.json item 12". */
+  location: string;
+}
+
+const FORMATS: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.json': 'json', '.txt': 'tsv', '.ndjson': 'jsonl' };
+
+export function formatOf(file: string): DatasetFormat {
+  const format = FORMATS[path.extname(file).toLowerCase()];
+  if (!format) throw new UserError(`${path.basename(file)}: not a dataset format this reads`, 'Use a .csv, .tsv, .jsonl or .json file.');
+  return format;
+}
+
+/** Throws a UserError unless `file` is a non-empty regular file. */
+export function assertReadableDataset(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new UserError(`${file}: no such file`, 'Check `train_file` / `validation_file`; relative paths resolve against the config file.');
+  }
+  if (!stat.isFile()) throw new UserError(`${file}: is not a file`);
+  if (stat.size === 0) throw new UserError(`${path.basename(file)}: the file is empty`, 'A dataset needs a header and at least one row per class.');
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** Streams the rows of a dataset file. Throws UserError on the first malformed row. */
+export async function* readRows(file: string): AsyncGenerator<DatasetRow> {
+  assertReadableDataset(file);
+  const format = formatOf(file);
+  const name = path.basename(file);
+  if (format === 'json') {
+    yield* jsonRows(file, name);
+    return;
+  }
+  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES, flags: 'r' });
+  if (format === 'jsonl') yield* jsonLinesRows(stream, name);
+  else yield* delimitedRows(stream, name, format === 'tsv' ? '\t' : undefined);
+}
+
+async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixedDelimiter: string | undefined): AsyncGenerator<DatasetRow> {
+  let parser: CsvParser | undefined;
+  let header: string[] | undefined;
+  const toRows = function* (records: CsvRecord[]): Generator<DatasetRow> {
+    for (const record of records) {
+      if (!header) {
+        header = checkHeader(record.fields, name, record.line);
+        continue;
+      }
+      if (record.fields.length !== header.length) {
+        if (record.fields.length === 1 && record.fields[0].trim() === '') continue; // whitespace-only line
+        throw new UserError(
+          atLine(name, record.line, `${record.fields.length} fields, but the header has ${header.length} (delimiter ${JSON.stringify(parser!.delimiter)})`),
+          'A delimiter inside a text must be in a quoted field ("like, this"); a quote inside a quoted field is written twice ("").',
+        );
+      }
+      const values: Record<string, unknown> = {};
+      for (let i = 0; i < header.length; i++) values[header[i]] = record.fields[i];
+      yield { values, location: `${name}:${record.line}` };
+    }
+  };
+  try {
+    for await (const chunk of stream) {
+      if (!parser) parser = new CsvParser(fixedDelimiter ?? sniffDelimiter(chunk.slice(0, chunk.search(/\r|\n|$/))));
+      yield* toRows(parser.push(chunk));
+    }
+    if (parser) yield* toRows(parser.end());
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) throw new UserError(atLine(name, error.line, error.message));
+    throw error;
+  }
+  if (!header) throw new UserError(`${name}: the file is empty`);
+}
+
+function checkHeader(fields: string[], name: string, line: number): string[] {
+  const header = fields.map((f, i) => (f.trim() === '' ? `column_${i + 1}` : f.trim()));
+  const seen = new Set<string>();
+  for (const column of header) {
+    if (seen.has(column)) throw new UserError(atLine(name, line, `the header names column \`${column}\` twice`), 'Give every column a distinct name.');
+    seen.add(column);
+  }
+  return header;
+}
+
+async function* jsonLinesRows(stream: AsyncIterable<string>, name: string): AsyncGenerator<DatasetRow> {
+  let pending = '';
+  let line = 0;
+  const parse = (text: string, lineNumber: number): DatasetRow | undefined => {
+    const trimmed = text.trim();
+    if (trimmed === '') return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UserError(atLine(name, lineNumber, `invalid JSON (${(error as Error).message})`), 'Each line of a .jsonl file is one JSON object.');
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new UserError(atLine(name, lineNumber, 'expected a JSON object like {"text": ..., "label": ...}'));
+    }
+    return { values: value as Record<string, unknown>, location: `${name}:${lineNumber}` };
+  };
+  let first = true;
+  for await (let chunk of stream) {
+    if (first && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    first = false;
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const row = parse(pending.slice(0, newline), ++line);
+      pending = pending.slice(newline + 1);
+      if (row) yield row;
+    }
+  }
+  const last = parse(pending, ++line);
+  if (last) yield last;
+}
+
+async function* jsonRows(file: string, name: string): AsyncGenerator<DatasetRow> {
+  const items = jsonRecords(fs.readFileSync(file, 'utf8'), name);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new UserError(`${name} item ${i + 1}: expected a JSON object like {"text": ..., "label": ...}`);
+    }
+    yield { values: item as Record<string, unknown>, location: `${name} item ${i + 1}` };
+  }
+}
+
+/** The records of a .json file: a top-level array, or the one array inside a top-level object ({"data": [...]}). */
+function jsonRecords(text: string, name: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+    throw new UserError(atLine(name, line, `invalid JSON (${message})`), 'A .json dataset is an array of objects; for one object per line use .jsonl.');
+  }
+  if (Array.isArray(value)) return value;
+  if (value && typeof value === 'object') {
+    const arrays = Object.entries(value).filter(([, v]) => Array.isArray(v));
+    if (arrays.length === 1) return arrays[0][1] as unknown[];
+  }
+  throw new UserError(`${name}: expected an array of objects (or an object holding one array, like {"data": [...]})`);
+}
+
+/**
+ * The column names of a dataset, read from its first bytes (header line, first JSON lines) or, for
+ * a .json file under 64 MiB, from its first records. Undefined when they cannot be read.
+ */
+export function readColumnsSync(file: string): string[] | undefined {
+  try {
+    const format = formatOf(file);
+    if (format === 'json') {
+      if (fs.statSync(file).size > 64 << 20) return undefined;
+      return columnsOfRecords(jsonRecords(fs.readFileSync(file, 'utf8'), path.basename(file)).slice(0, 100));
+    }
+    const prefix = readPrefix(file, 256 << 10);
+    if (format === 'jsonl') {
+      const lines = prefix.split('\n').slice(0, 100).filter((l) => l.trim() !== '');
+      const records = lines.map((l) => { try { return JSON.parse(l) as unknown; } catch { return undefined; } });
+      return columnsOfRecords(records);
+    }
+    const text = prefix.charCodeAt(0) === 0xfeff ? prefix.slice(1) : prefix;
+    const delimiter = format === 'tsv' ? '\t' : sniffDelimiter(text.slice(0, text.search(/\r|\n|$/)));
+    const parser = new CsvParser(delimiter);
+    const records = parser.push(text);
+    const first = records[0] ?? (text.length < 256 << 10 ? parser.end()[0] : undefined);
+    return first ? checkHeader(first.fields, path.basename(file), 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function columnsOfRecords(records: unknown[]): string[] {
+  const columns: string[] = [];
+  for (const record of records) {
+    if (record && typeof record === 'object' && !Array.isArray(record)) {
+      for (const key of Object.keys(record)) if (!columns.includes(key)) columns.push(key);
+    }
+  }
+  return columns;
+}
+
+function readPrefix(file: string, bytes: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = fs.readSync(fd, buffer, 0, bytes, 0);
+    // Drop a partial UTF-8 sequence at the cut.
+    let end = read;
+    if (read === bytes) while (end > 0 && (buffer[end - 1] & 0xc0) === 0x80) end--;
+    if (read === bytes && end > 0 && buffer[end - 1] >= 0xc0) end--;
+    return buffer.subarray(0, end).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first `limit` rows, for column guessing and previews. */
+export async function sampleRows(file: string, limit: number): Promise<DatasetRow[]> {
+  const rows: DatasetRow[] = [];
+  for await (const row of readRows(file)) {
+    rows.push(row);
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}

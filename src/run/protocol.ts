@@ -1,0 +1,184 @@
+// Every message of a training run, in one place: worker -> extension host -> webview page, and
+// back (cancel, panel buttons). The worker, the CLI's `--json` output, the extension and the page
+// all import these types; nothing else defines a message.
+//
+// Numbers are plain JSON numbers; field names follow the Hugging Face Trainer's log_history
+// (`loss`, `learning_rate`, `epoch`, `eval_loss`, ...) where one exists.
+
+export type Backend = 'tensorflow' | 'wasm' | 'cpu';
+export type Phase = 'starting' | 'resolving' | 'downloading' | 'tokenizing' | 'training' | 'evaluating' | 'saving' | 'finished' | 'cancelled' | 'failed';
+
+interface RunMessage {
+  run_id: string;
+}
+
+/** The run has a backend, a model and data; training is about to start. */
+export interface StartedMessage extends RunMessage {
+  type: 'started';
+  /** tfjs backend name: `tensorflow` (tfjs-node or tfjs-node-gpu), `wasm` or `cpu`. */
+  backend: Backend;
+  /** Human-readable: "CUDA GPU (tfjs-node-gpu)", "WebAssembly SIMD, 2 threads", ... */
+  device: string;
+  /** The model id or folder, and what was loaded ("pretrained", "from scratch"). */
+  model: string;
+  model_source: string;
+  labels: string[];
+  num_train_examples: number;
+  num_eval_examples: number;
+  num_epochs: number;
+  steps_per_epoch: number;
+  total_steps: number;
+  train_batch_size: number;
+  /** Step the run resumes from (0 for a fresh run). */
+  start_step: number;
+  output_dir: string;
+}
+
+/** The phase changed (resolving the model, downloading, tokenizing, training, evaluating, saving). */
+export interface PhaseMessage extends RunMessage {
+  type: 'phase';
+  phase: Phase;
+  detail?: string;
+}
+
+/** Bytes of one model file arrived. */
+export interface DownloadMessage extends RunMessage {
+  type: 'download';
+  file: string;
+  bytes: number;
+  total: number;
+}
+
+/** One optimizer step finished. */
+export interface ProgressMessage extends RunMessage {
+  type: 'progress';
+  step: number;
+  total_steps: number;
+  /** Fractional epoch, as the Trainer reports it (1.5 = half-way through the second epoch). */
+  epoch: number;
+  loss: number;
+  learning_rate: number;
+  grad_norm: number;
+  samples_per_second: number;
+  elapsed_seconds: number;
+  eta_seconds: number;
+}
+
+/** One row of the results table: `Training Loss | Epoch | Step | Validation Loss | Accuracy | F1`. */
+export interface EvaluationMessage extends RunMessage {
+  type: 'evaluation';
+  /** Mean training loss since the previous log; null where the Trainer writes "No log". */
+  training_loss: number | null;
+  epoch: number;
+  step: number;
+  validation_loss: number;
+  accuracy: number;
+  f1: number;
+}
+
+export interface CheckpointMessage extends RunMessage {
+  type: 'checkpoint';
+  path: string;
+  step: number;
+}
+
+export interface LogMessage extends RunMessage {
+  type: 'log';
+  level: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export interface ClassMetrics {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** The evaluation of the final model, as the Trainer's `evaluate()` plus per-class detail. */
+export interface FinalMetrics {
+  eval_loss: number;
+  eval_accuracy: number;
+  eval_f1: number;
+  f1_average: string;
+  per_class: ClassMetrics[];
+  /** confusion_matrix[true][predicted], rows and columns in `labels` order. */
+  confusion_matrix: number[][];
+  labels: string[];
+  train_loss: number;
+  train_runtime: number;
+  train_samples_per_second: number;
+  train_steps_per_second: number;
+  epoch: number;
+  step: number;
+}
+
+export interface FinishedMessage extends RunMessage {
+  type: 'finished';
+  metrics: FinalMetrics;
+  output_dir: string;
+  model_card: string;
+}
+
+export interface CancelledMessage extends RunMessage {
+  type: 'cancelled';
+  step: number;
+  /** The checkpoint written on cancel, from which `resume_from_checkpoint` continues. */
+  checkpoint?: string;
+}
+
+export interface FailedMessage extends RunMessage {
+  type: 'failed';
+  message: string;
+  /** What to do next. */
+  hint?: string;
+  /** Last lines the worker printed, when it died without saying why. */
+  last_output?: string;
+}
+
+export type WorkerMessage =
+  | StartedMessage | PhaseMessage | DownloadMessage | ProgressMessage | EvaluationMessage
+  | CheckpointMessage | LogMessage | FinishedMessage | CancelledMessage | FailedMessage;
+
+export type WorkerMessageType = WorkerMessage['type'];
+export const WORKER_MESSAGE_TYPES: readonly WorkerMessageType[] = ['started', 'phase', 'download', 'progress', 'evaluation', 'checkpoint', 'log', 'finished', 'cancelled', 'failed'];
+
+/** Host -> worker. */
+export interface CancelRequest extends RunMessage {
+  type: 'cancel';
+}
+
+/** How the worker is started: the resolved config travels in the first IPC message. */
+export interface StartRequest extends RunMessage {
+  type: 'start';
+  /** The resolved config (absolute paths). */
+  config: import('../config/schema').TrainingConfig;
+  config_file: string;
+}
+
+export type HostToWorker = StartRequest | CancelRequest;
+
+/** Page -> host: the panel's buttons. Validated by `parsePageMessage` before use. */
+export type PageMessage =
+  | { type: 'ready' }
+  | { type: 'cancel' }
+  | { type: 'openModelCard' }
+  | { type: 'revealOutput' }
+  | { type: 'runAgain' };
+
+const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>(['ready', 'cancel', 'openModelCard', 'revealOutput', 'runAgain']);
+
+/** A message from the page, or undefined when it is not one of ours (the page is untrusted input). */
+export function parsePageMessage(value: unknown): PageMessage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const type = (value as { type?: unknown }).type;
+  return typeof type === 'string' && PAGE_MESSAGE_TYPES.has(type as PageMessage['type']) ? { type: type as PageMessage['type'] } : undefined;
+}
+
+/** A message from the worker, or undefined when it is not one (the process may print anything). */
+export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { type, run_id } = value as { type?: unknown; run_id?: unknown };
+  return typeof run_id === 'string' && typeof type === 'string' && (WORKER_MESSAGE_TYPES as readonly string[]).includes(type) ? (value as WorkerMessage) : undefined;
+}

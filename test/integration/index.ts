@@ -1,0 +1,22 @@
+// The mocha entry the VS Code extension host calls (`extensionTestsPath`).
+//
+// The suites are bundled into this file, so each exports a function that declares its tests once
+// mocha has installed its globals (`suite`, `test`, ...) through the `pre-require` event.
+import Mocha from 'mocha';
+import activationSuite from './activation.test';
+
+const SUITES = [activationSuite];
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
+  mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
+  for (const declare of SUITES) declare();
+  return new Promise((resolve, reject) => {
+    const runner = mocha.run((failures) => {
+      const stats = runner.stats ?? { passes: 0, failures };
+      console.log(`INTEGRATION_RESULT ${JSON.stringify({ passed: stats.passes, failed: stats.failures })}`);
+      if (failures > 0) reject(new Error(`${failures} integration tests failed`));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,67 @@
+// Runs the mocha suite (out/test/integration/index.js) inside a real VS Code extension host:
+// VS Code's server with the smoke-test driver, opened in headless chromium with a payload that
+// names this folder as the extension under development and the suite as its tests.
+//
+//   node out/test/support/runIntegration.js
+//
+// Prints mocha's output, then `integration: N passed, M failed`; exits with the suite's code.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import { REPO_ROOT, copyWorkspace, launchBrowser, makeRunDirs, startVsCodeServer, workbenchUrl } from './vscodeServer';
+
+const RESULT_PREFIX = 'INTEGRATION_RESULT ';
+/** Workbench chatter that says nothing about the tests. */
+const WORKBENCH_NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|Ignoring fetching additional builtin|Updating additional builtin|\[Service Worker\]|ChatSessionStore)/;
+
+async function main(): Promise<number> {
+  fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
+  const dirs = makeRunDirs('integration');
+  const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
+  const server = await startVsCodeServer(dirs);
+  const browser = await launchBrowser(dirs);
+  let passed = 0;
+  let failed = 0;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const exitCode = new Promise<number>((resolve) => {
+      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
+    });
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      const text = format(...args);
+      if (text.startsWith(RESULT_PREFIX)) {
+        const result = JSON.parse(text.slice(RESULT_PREFIX.length)) as { passed: number; failed: number };
+        passed = result.passed;
+        failed = result.failed;
+      } else if (type !== 'debug' && !WORKBENCH_NOISE.test(text)) {
+        process.stdout.write(`${text}\n`);
+      }
+    });
+    const ext = `vscode-remote://127.0.0.1:${server.port}${REPO_ROOT}`;
+    const url = workbenchUrl(server, workspace, [
+      ['extensionDevelopmentPath', ext],
+      ['extensionTestsPath', `${ext}/out/test/integration/index`],
+    ]);
+    await page.goto(url);
+    const timeout = new Promise<number>((resolve) => setTimeout(() => {
+      process.stdout.write('integration: timed out after 15 minutes\n');
+      resolve(124);
+    }, 15 * 60_000));
+    const code = await Promise.race([exitCode, timeout]);
+    if (code !== 0 && passed + failed === 0) {
+      process.stdout.write(`integration: the suite did not report (exit ${code}). Server log:\n${server.log().slice(-4000)}\n`);
+      failed = 1;
+    }
+    process.stdout.write(`integration: ${passed} passed, ${failed} failed\n`);
+    return code;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+main().then((code) => process.exit(code), (error) => {
+  console.error(error);
+  process.stdout.write('integration: 0 passed, 1 failed\n');
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// The run panel's page.
+export {};
