@@ -2,6 +2,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configJsonSchemaText } from '../config/jsonSchema';
 import { UserError } from '../core/errors';
+import { loadBackend, type Device } from '../core/train/backend';
+import { runGolden } from '../core/train/golden';
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -34,4 +36,20 @@ async function schema(args: string[]): Promise<number> {
   return 0;
 }
 
-export const COMMANDS: Record<string, Command> = { schema };
+const DEVICE_OPTION = { device: { type: 'string', default: 'auto' } } as const;
+
+function deviceOf(value: string | undefined): Device {
+  if (value === 'auto' || value === 'gpu' || value === 'cpu' || value === 'wasm') return value;
+  throw new UserError(`--device ${value}: expected auto, gpu, cpu or wasm`);
+}
+
+async function golden(args: string[]): Promise<number> {
+  const { values, positionals } = parse({ args, options: DEVICE_OPTION, allowPositionals: true });
+  if (positionals.length !== 1) throw new UserError('golden needs one folder: distilbert-finetune golden DIR');
+  const backend = await loadBackend(deviceOf(values.device));
+  process.stderr.write(`golden: backend ${backend.device}\n`);
+  process.stdout.write(`${JSON.stringify(runGolden(positionals[0]))}\n`);
+  return 0;
+}
+
+export const COMMANDS: Record<string, Command> = { schema, golden };

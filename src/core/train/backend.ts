@@ -1,0 +1,157 @@
+// Choosing and loading the TensorFlow.js backend, and saying which one ran.
+//
+// `auto` takes the fastest that loads: @tensorflow/tfjs-node-gpu (CUDA) -> @tensorflow/tfjs-node
+// (native CPU) -> @tensorflow/tfjs-backend-wasm -> the pure JavaScript `cpu` backend. The native
+// packages are optional (their install downloads libtensorflow); they are looked up in
+// `nativeModulesPath` first, then next to this program. `gpu` never falls back silently.
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import { bindTf, type Tf } from '../tf';
+import type { Backend } from '../../run/protocol';
+
+export type Device = 'auto' | 'gpu' | 'cpu' | 'wasm';
+
+export interface BackendInfo {
+  backend: Backend;
+  /** In words, for the panel, the CLI and the model card: "WebAssembly (SIMD, 2 threads)". */
+  device: string;
+  /** The npm package that provides it, with its version. */
+  package: string;
+  tfjsVersion: string;
+  /** Why faster backends were skipped, for the log. */
+  skipped: string[];
+}
+
+export interface BackendOptions {
+  /** A node_modules folder with @tensorflow/tfjs-node[-gpu] installed. */
+  nativeModulesPath?: string;
+  /** wasm threads (default: the number of CPU cores). */
+  threads?: number;
+}
+
+let loaded: BackendInfo | undefined;
+
+/** The backend loaded by this process, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return loaded;
+}
+
+const GPU_REQUIREMENTS = '@tensorflow/tfjs-node-gpu 4.22 needs Linux x86_64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8 on the library path), and an install with network access (it downloads libtensorflow): npm install @tensorflow/tfjs-node-gpu';
+
+export async function loadBackend(device: Device, options: BackendOptions = {}): Promise<BackendInfo> {
+  if (loaded) {
+    if (device === 'auto' || matches(device, loaded)) return loaded;
+    throw new Error(`backend ${loaded.backend} is already loaded in this process; cannot switch to ${device}`);
+  }
+  const skipped: string[] = [];
+  const attempt = async (kind: 'gpu' | 'node' | 'wasm' | 'cpu'): Promise<BackendInfo | undefined> => {
+    try {
+      return await LOADERS[kind](options);
+    } catch (error) {
+      skipped.push(`${kind}: ${firstLine(error)}`);
+      return undefined;
+    }
+  };
+  let info: BackendInfo | undefined;
+  switch (device) {
+    case 'gpu':
+      info = await attempt('gpu');
+      if (!info) throw new UserError(`device: gpu, but the GPU backend cannot load (${skipped[0].replace(/^gpu: /, '')})`, GPU_REQUIREMENTS);
+      break;
+    case 'cpu':
+      info = (await attempt('node')) ?? (await attempt('cpu'));
+      break;
+    case 'wasm':
+      info = await attempt('wasm');
+      break;
+    case 'auto':
+      info = (await attempt('gpu')) ?? (await attempt('node')) ?? (await attempt('wasm')) ?? (await attempt('cpu'));
+      break;
+  }
+  if (!info) throw new UserError(`no TensorFlow.js backend could load for device ${device}: ${skipped.join('; ')}`);
+  loaded = { ...info, skipped };
+  return loaded;
+}
+
+function matches(device: Device, info: BackendInfo): boolean {
+  if (device === 'wasm') return info.backend === 'wasm';
+  if (device === 'gpu') return info.package.includes('gpu');
+  return info.backend === 'cpu' || info.package === '@tensorflow/tfjs-node';
+}
+
+/** require() that looks in the configured native modules folder first, then next to this program. */
+function requireFrom(options: BackendOptions, id: string): unknown {
+  const roots = [options.nativeModulesPath, process.env.DISTILBERT_FINETUNE_NATIVE_MODULES].filter((p): p is string => Boolean(p));
+  for (const root of roots) {
+    try {
+      return createRequire(path.join(path.resolve(root), '..', 'noop.js'))(id);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    }
+  }
+  return require(id);
+}
+
+function versionOf(namespace: Tf): string {
+  return (namespace as unknown as { version_core?: string }).version_core ?? 'unknown';
+}
+
+/** Native packages print their TensorFlow banner to the console while loading; the run reports the backend itself. */
+function quietly<T>(load: () => T): T {
+  const warn = console.warn;
+  const log = console.log;
+  console.warn = () => undefined;
+  console.log = () => undefined;
+  try {
+    return load();
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
+}
+
+const LOADERS: Record<'gpu' | 'node' | 'wasm' | 'cpu', (options: BackendOptions) => Promise<BackendInfo>> = {
+  async gpu(options) {
+    if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`not available on ${process.platform}-${process.arch}`);
+    const namespace = quietly(() => requireFrom(options, '@tensorflow/tfjs-node-gpu')) as Tf;
+    await namespace.setBackend('tensorflow');
+    await namespace.ready();
+    bindTf(namespace);
+    return { backend: 'tensorflow', device: 'CUDA GPU (tfjs-node-gpu)', package: '@tensorflow/tfjs-node-gpu', tfjsVersion: versionOf(namespace), skipped: [] };
+  },
+  async node(options) {
+    const namespace = quietly(() => requireFrom(options, '@tensorflow/tfjs-node')) as Tf;
+    await namespace.setBackend('tensorflow');
+    await namespace.ready();
+    bindTf(namespace);
+    return { backend: 'tensorflow', device: `native CPU (tfjs-node, ${os.cpus().length} cores)`, package: '@tensorflow/tfjs-node', tfjsVersion: versionOf(namespace), skipped: [] };
+  },
+  async wasm(options) {
+    const namespace = require('@tensorflow/tfjs-core') as Tf;
+    const wasm = quietly(() => require('@tensorflow/tfjs-backend-wasm')) as { setThreadsCount(n: number): void; getThreadsCount(): number };
+    const threads = options.threads ?? os.cpus().length;
+    wasm.setThreadsCount(threads);
+    if (!(await namespace.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
+    await namespace.ready();
+    bindTf(namespace);
+    const simd = await namespace.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const actual = wasm.getThreadsCount();
+    return { backend: 'wasm', device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'})`, package: '@tensorflow/tfjs-backend-wasm', tfjsVersion: versionOf(namespace), skipped: [] };
+  },
+  async cpu() {
+    const namespace = require('@tensorflow/tfjs-core') as Tf;
+    quietly(() => require('@tensorflow/tfjs-backend-cpu'));
+    if (!(await namespace.setBackend('cpu'))) throw new Error('the cpu backend failed to initialize');
+    // Its first tensor would print advice to install tfjs-node; the run reports its backend itself.
+    (namespace.backend() as unknown as { firstUse: boolean }).firstUse = false;
+    bindTf(namespace);
+    return { backend: 'cpu', device: 'JavaScript CPU (tfjs-backend-cpu, 1 thread)', package: '@tensorflow/tfjs-backend-cpu', tfjsVersion: versionOf(namespace), skipped: [] };
+  },
+};
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 300);
+}

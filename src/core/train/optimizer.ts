@@ -1,0 +1,95 @@
+// AdamW as `torch.optim.AdamW` computes it (the Trainer's default optimizer), and gradient clipping
+// as `torch.nn.utils.clip_grad_norm_` does. tfjs' own `tf.train.adam` differs: epsilon 1e-7 by
+// default, bias corrections in float32, a fixed learning rate, and no decoupled weight decay.
+import { tf, type Tensor } from '../tf';
+import type { Gradients, Params } from '../model/distilbert';
+import type { ParameterSpec } from '../model/parameters';
+
+export interface AdamWSettings {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export class AdamW {
+  /** Steps taken (t of the bias correction is step + 1 during a step). */
+  step = 0;
+  readonly expAvg = new Map<string, Tensor>();
+  readonly expAvgSq = new Map<string, Tensor>();
+  private readonly decay: Set<string>;
+
+  constructor(readonly specs: ParameterSpec[], readonly settings: AdamWSettings) {
+    this.decay = new Set(specs.filter((s) => s.decay).map((s) => s.name));
+  }
+
+  /**
+   * One update of every parameter that has a gradient, at learning rate `lr`:
+   *   p <- p (1 - lr wd);  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+   *   p <- p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+   * The bias corrections are computed in double precision, as torch does on the host.
+   */
+  apply(params: Params, gradients: Gradients, lr: number): void {
+    const { beta1, beta2, epsilon, weightDecay } = this.settings;
+    const t = this.step + 1;
+    const stepSize = lr / (1 - beta1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+    for (const [name, grad] of gradients) {
+      const param = params.get(name)!;
+      const [m, v, p] = tf.tidy(() => {
+        const m0 = this.expAvg.get(name) ?? tf.zerosLike(param);
+        const v0 = this.expAvgSq.get(name) ?? tf.zerosLike(param);
+        const m1 = tf.add(tf.mul(m0, beta1), tf.mul(grad, 1 - beta1));
+        const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        const decayed = weightDecay > 0 && this.decay.has(name) ? tf.mul(param, 1 - lr * weightDecay) : param;
+        const denominator = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), epsilon);
+        const p1 = tf.sub(decayed, tf.mul(tf.div(m1, denominator), stepSize));
+        return [m1, v1, p1];
+      });
+      this.expAvg.get(name)?.dispose();
+      this.expAvgSq.get(name)?.dispose();
+      param.dispose();
+      this.expAvg.set(name, m);
+      this.expAvgSq.set(name, v);
+      params.set(name, p);
+    }
+    this.step = t;
+  }
+
+  dispose(): void {
+    for (const tensor of [...this.expAvg.values(), ...this.expAvgSq.values()]) tensor.dispose();
+    this.expAvg.clear();
+    this.expAvgSq.clear();
+  }
+}
+
+/**
+ * The total L2 norm of all gradients together, as clip_grad_norm_ computes it:
+ * norm(stack([norm(g) for g])). Returned as a float32 value.
+ */
+export function globalGradNorm(gradients: Gradients): number {
+  const squares = tf.tidy(() => tf.stack([...gradients.values()].map((g) => tf.sum(tf.square(g)))));
+  const values = squares.dataSync();
+  squares.dispose();
+  let total = 0;
+  for (const sumOfSquares of values) {
+    const norm = Math.fround(Math.sqrt(sumOfSquares));
+    total += norm * norm;
+  }
+  return Math.fround(Math.sqrt(total));
+}
+
+/**
+ * Scales every gradient by min(1, maxNorm / (norm + 1e-6)) in float32, as torch does (it always
+ * multiplies, by 1 when the norm is small). Returns the coefficient. maxNorm <= 0 disables clipping.
+ */
+export function clipGradients(gradients: Gradients, norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0)) return 1;
+  const coef = Math.min(1, Math.fround(Math.fround(maxNorm) / Math.fround(norm + Math.fround(1e-6))));
+  if (coef >= 1) return 1;
+  for (const [name, grad] of gradients) {
+    gradients.set(name, tf.tidy(() => tf.mul(grad, coef)));
+    grad.dispose();
+  }
+  return coef;
+}

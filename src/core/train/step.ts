@@ -1,0 +1,53 @@
+// One optimizer update, in the Trainer's order: forward + backward over the micro-batches of
+// gradient accumulation (gradients summed, each scaled by 1/accumulation) -> total gradient norm ->
+// clip to max_grad_norm -> AdamW at this step's learning rate.
+import { tf } from '../tf';
+import type { DistilBertForSequenceClassification, DropoutPlan, EncodedBatch, Gradients } from '../model/distilbert';
+import { clipGradients, globalGradNorm, type AdamW } from './optimizer';
+
+export interface MicroBatch {
+  batch: EncodedBatch;
+  labels: Int32Array;
+}
+
+export interface StepResult {
+  /** Mean loss over the micro-batches (before the update). */
+  loss: number;
+  /** Total gradient norm before clipping, as clip_grad_norm_ returns it. */
+  gradNorm: number;
+  clipCoefficient: number;
+}
+
+export function optimizerStep(
+  model: DistilBertForSequenceClassification,
+  optimizer: AdamW,
+  microBatches: MicroBatch[],
+  learningRate: number,
+  maxGradNorm: number,
+  dropoutSeed: number | undefined,
+): StepResult {
+  const scale = 1 / microBatches.length;
+  let summed: Gradients | undefined;
+  let lossSum = 0;
+  microBatches.forEach(({ batch, labels }, i) => {
+    const dropout: DropoutPlan | undefined = dropoutSeed === undefined ? undefined : { seed: (dropoutSeed + i * 0x9e3779b9) >>> 0 };
+    const { loss, gradients } = model.lossAndGradients(batch, labels, dropout, scale);
+    lossSum += loss;
+    if (!summed) {
+      summed = gradients;
+      return;
+    }
+    for (const [name, grad] of gradients) {
+      const previous = summed.get(name)!;
+      summed.set(name, tf.add(previous, grad));
+      previous.dispose();
+      grad.dispose();
+    }
+  });
+  const gradients = summed!;
+  const gradNorm = globalGradNorm(gradients);
+  const clipCoefficient = clipGradients(gradients, gradNorm, maxGradNorm);
+  optimizer.apply(model.params, gradients, learningRate);
+  for (const grad of gradients.values()) grad.dispose();
+  return { loss: lossSum / microBatches.length, gradNorm, clipCoefficient };
+}
