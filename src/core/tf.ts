@@ -25,3 +25,11 @@ export let tf: Tf = new Proxy({} as Tf, {
 export function bindTf(namespace: Tf): void {
   tf = namespace;
 }
+
+/**
+ * tf.tidy for results typed as interfaces: tensors created inside `fn` are disposed when it
+ * returns, except those in its result (objects and arrays of tensors are walked).
+ */
+export function tidy<T>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => TfCore.TensorContainer) as unknown as T;
+}

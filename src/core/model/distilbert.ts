@@ -17,7 +17,7 @@
 //
 // Shapes: B batch, T tokens, D = dim, H heads, dh = D / H, F = hidden_dim, N = B*T, L labels.
 // Linear weights are in memory as `[in, out]` (see parameters.ts).
-import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
+import { tf, tidy, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import type { DistilBertConfig } from './config';
 import { EMBEDDINGS, HEAD, layerNames, type LayerNames } from './parameters';
 
@@ -59,17 +59,17 @@ export class DistilBertForSequenceClassification {
 
   /** Logits [B, L] in evaluation mode (no dropout). */
   logits(batch: EncodedBatch): Tensor2D {
-    return tf.tidy(() => this.forward(batch).logits);
+    return tidy(() => this.forward(batch).logits);
   }
 
   /** Evaluation forward: logits and the last hidden state of token 0 of every row ([B, D]). */
   forward(batch: EncodedBatch): { logits: Tensor2D; pooled: Tensor2D } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const { ids, maskBias } = this.inputs(batch);
       let x = this.embeddingsForward(ids, batch, undefined).out;
       for (let i = 0; i < this.layers.length; i++) {
         const last = i === this.layers.length - 1;
-        const layerOut = tf.tidy(() => this.layerForward(i, x, maskBias, batch, last, undefined).out);
+        const layerOut = tidy(() => this.layerForward(i, x, maskBias, batch, last, undefined).out);
         x.dispose();
         x = layerOut;
       }
@@ -85,17 +85,17 @@ export class DistilBertForSequenceClassification {
   lossAndGradients(batch: EncodedBatch, labels: Int32Array, dropout: DropoutPlan | undefined, lossScale = 1): { loss: number; logits: Float32Array; gradients: Gradients } {
     const { ids, maskBias } = this.inputs(batch);
     const { n_layers: layers } = this.config;
-    const embeddings = tf.tidy(() => this.embeddingsForward(ids, batch, dropout));
+    const embeddings = tidy(() => this.embeddingsForward(ids, batch, dropout));
     const caches: LayerCache[] = [];
     let x = embeddings.out;
     for (let i = 0; i < layers; i++) {
-      const result = tf.tidy(() => this.layerForward(i, x, maskBias, batch, i === layers - 1, dropout));
+      const result = tidy(() => this.layerForward(i, x, maskBias, batch, i === layers - 1, dropout));
       caches.push(result.cache);
       x = result.out;
     }
-    const head = tf.tidy(() => this.headForward(x, dropout));
+    const head = tidy(() => this.headForward(x, dropout));
     const gradients: Gradients = new Map();
-    const { loss, dPooled } = tf.tidy(() => this.headBackward(head, x, labels, lossScale, gradients));
+    const { loss, dPooled } = tidy(() => this.headBackward(head, x, labels, lossScale, gradients));
     const lossValue = loss.dataSync()[0];
     const logitsValue = head.logits.dataSync() as Float32Array;
     loss.dispose();
@@ -103,12 +103,12 @@ export class DistilBertForSequenceClassification {
 
     let dx: Tensor2D = dPooled;
     for (let i = layers - 1; i >= 0; i--) {
-      const next = tf.tidy(() => this.layerBackward(i, caches[i], dx, batch, gradients));
+      const next = tidy(() => this.layerBackward(i, caches[i], dx, batch, gradients));
       dx.dispose();
       disposeAll(caches[i]);
       dx = next;
     }
-    tf.tidy(() => this.embeddingsBackward(embeddings, dx, batch, gradients));
+    tidy(() => this.embeddingsBackward(embeddings, dx, batch, gradients));
     dx.dispose();
     disposeAll(embeddings);
     ids.dispose();
@@ -135,7 +135,7 @@ export class DistilBertForSequenceClassification {
     const D = this.config.dim;
     const words = tf.gather(this.p(EMBEDDINGS.word), ids); //             [N,D]
     const positions = tf.slice(this.p(EMBEDDINGS.position), [0, 0], [T, D]); // [T,D]
-    const summed = tf.reshape(tf.add(tf.reshape(words, [B, T, D]), positions), [B * T, D]);
+    const summed = tf.reshape(tf.add(tf.reshape(words, [B, T, D]), positions), [B * T, D]) as Tensor2D;
     const norm = layerNorm(summed, this.p(EMBEDDINGS.normWeight), this.p(EMBEDDINGS.normBias));
     const mask = dropout && this.config.dropout > 0 ? dropoutMask([B * T, D], this.config.dropout, siteSeed(dropout, 0, 0)) : undefined;
     return { out: mask ? tf.mul(norm.y, mask) : norm.y, xhat: norm.xhat, rstd: norm.rstd, mask };
@@ -178,9 +178,9 @@ export class DistilBertForSequenceClassification {
 
     // Queries for every token, or for token 0 only in the last layer.
     const xq = firstTokenOnly ? firstTokens(x, B, T, D) : x; //           [B*Tq,D]
-    const q = tf.mul(splitHeads(linear(xq, this.p(n.q), this.p(n.qBias)), B, Tq, H, dh), scale); // [B,H,Tq,dh]
+    const q = tf.mul(splitHeads(linear(xq, this.p(n.q), this.p(n.qBias)), B, Tq, H, dh), scale) as Tensor4D; // [B,H,Tq,dh]
     const kT = splitHeadsTransposed(linear(x, this.p(n.k), this.p(n.kBias)), B, T, H, dh); //      [B,H,dh,T]
-    const v = splitHeads(linear(x, this.p(n.v), this.p(n.vBias)), B, T, H, dh); //                 [B,H,T,dh]
+    const v = splitHeads(linear(x, this.p(n.v), this.p(n.vBias)), B, T, H, dh);//                 [B,H,T,dh]
     const scores = tf.add(tf.matMul(q, kT), maskBias); //                  [B,H,Tq,T]
     const weights = tf.softmax(scores) as Tensor4D; //                     [B,H,Tq,T]
     const attentionMask = dropout && this.config.attention_dropout > 0 ? dropoutMask(weights.shape, this.config.attention_dropout, siteSeed(dropout, i + 1, 1)) : undefined;
