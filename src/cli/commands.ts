@@ -1,9 +1,11 @@
 // The CLI's commands: name -> handler (argv after the command) -> exit code.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configJsonSchemaText } from '../config/jsonSchema';
 import { UserError } from '../core/errors';
-import { loadBackend, type Device } from '../core/train/backend';
+import { loadBackend } from '../core/train/backend';
 import { runGolden } from '../core/train/golden';
+import { DEVICE_OPTION, deviceOf, parse } from './args';
+import { predictCommand } from './predict';
+import { tokenizeCommand } from './tokenize';
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -21,26 +23,10 @@ export function usage(): string {
   ].join('\n');
 }
 
-/** util.parseArgs, with its errors turned into user errors. */
-export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    throw new UserError((error as Error).message, 'Run `distilbert-finetune --help` for the options.');
-  }
-}
-
 async function schema(args: string[]): Promise<number> {
   parse({ args, options: {} });
   process.stdout.write(configJsonSchemaText());
   return 0;
-}
-
-const DEVICE_OPTION = { device: { type: 'string', default: 'auto' } } as const;
-
-function deviceOf(value: string | undefined): Device {
-  if (value === 'auto' || value === 'gpu' || value === 'cpu' || value === 'wasm') return value;
-  throw new UserError(`--device ${value}: expected auto, gpu, cpu or wasm`);
 }
 
 async function golden(args: string[]): Promise<number> {
@@ -52,4 +38,4 @@ async function golden(args: string[]): Promise<number> {
   return 0;
 }
 
-export const COMMANDS: Record<string, Command> = { schema, golden };
+export const COMMANDS: Record<string, Command> = { schema, golden, tokenize: tokenizeCommand, predict: predictCommand };

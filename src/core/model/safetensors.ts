@@ -76,8 +76,14 @@ function decode(bytes: Uint8Array, offset: number, count: number, dtype: Dtype):
   const out = new Float32Array(count);
   switch (dtype) {
     case 'F32':
-      if (at % 4 === 0) out.set(new Float32Array(bytes.buffer, at, count));
-      else out.set(new Float32Array(bytes.slice(offset, offset + count * 4).buffer));
+      if (at % 4 === 0) {
+        out.set(new Float32Array(bytes.buffer, at, count));
+      } else {
+        // A Float32Array view needs 4-byte alignment; a file written by another tool may not give it.
+        const aligned = new Uint8Array(count * 4);
+        aligned.set(bytes.subarray(offset, offset + count * 4));
+        out.set(new Float32Array(aligned.buffer));
+      }
       return out;
     case 'F16': {
       const view = new DataView(bytes.buffer, at, count * 2);

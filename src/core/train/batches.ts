@@ -1,0 +1,17 @@
+// Batches of token ids: dynamic padding to the longest example of each batch (as Hugging Face's
+// DataCollatorWithPadding), so short sentences do not pay for max_length.
+import type { EncodedBatch } from '../model/distilbert';
+
+export function padBatch(sequences: ArrayLike<number>[], padId: number): EncodedBatch {
+  const batchSize = sequences.length;
+  const seqLength = Math.max(1, ...sequences.map((s) => s.length));
+  const inputIds = new Int32Array(batchSize * seqLength).fill(padId);
+  const attentionMask = new Int32Array(batchSize * seqLength);
+  sequences.forEach((sequence, row) => {
+    for (let i = 0; i < sequence.length; i++) {
+      inputIds[row * seqLength + i] = sequence[i];
+      attentionMask[row * seqLength + i] = 1;
+    }
+  });
+  return { inputIds, attentionMask, batchSize, seqLength };
+}
