@@ -89,7 +89,7 @@ test('a masked-LM base checkpoint: vocab_* dropped and listed, a new head initia
   assert.equal(loaded.model.config.id2label[2], 'positive');
   const classifier = loaded.model.params.get('classifier.weight')!;
   assert.deepEqual(classifier.shape, [32, 3], '[in, out] in memory');
-  const values = classifier.dataSync();
+  const values = Array.from(classifier.dataSync());
   const std = Math.sqrt(values.reduce((a, v) => a + v * v, 0) / values.length);
   assert.ok(std > 0.01 && std < 0.03, `N(0, 0.02) initialization, std ${std}`);
   assert.deepEqual(Array.from(loaded.model.params.get('classifier.bias')!.dataSync()), [0, 0, 0]);
