@@ -5,6 +5,7 @@ import { loadBackend } from '../core/train/backend';
 import { runGolden } from '../core/train/golden';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 import { predictCommand } from './predict';
+import { trainCommand } from './train';
 import { tokenizeCommand } from './tokenize';
 
 export type Command = (args: string[]) => Promise<number>;
@@ -38,4 +39,4 @@ async function golden(args: string[]): Promise<number> {
   return 0;
 }
 
-export const COMMANDS: Record<string, Command> = { schema, golden, tokenize: tokenizeCommand, predict: predictCommand };
+export const COMMANDS: Record<string, Command> = { train: trainCommand, schema, golden, tokenize: tokenizeCommand, predict: predictCommand };

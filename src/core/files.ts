@@ -21,8 +21,17 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+/** JSON with 2-space indent; `sortKeys` orders object keys as Python's json.dumps(sort_keys=True). */
+export function writeJsonAtomic(file: string, value: unknown, sortKeys = false): void {
+  writeFileAtomic(file, `${JSON.stringify(sortKeys ? sortedDeep(value) : value, null, 2)}\n`);
+}
+
+function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedDeep);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedDeep((value as Record<string, unknown>)[key])]));
+  }
+  return value;
 }
 
 /**

@@ -142,6 +142,9 @@ export type WorkerMessage =
   | CheckpointMessage | LogMessage | FinishedMessage | CancelledMessage | FailedMessage;
 
 export type WorkerMessageType = WorkerMessage['type'];
+
+/** A message as the trainer emits it; the worker adds the run id. */
+export type RunEvent = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'run_id'> : never) : never;
 export const WORKER_MESSAGE_TYPES: readonly WorkerMessageType[] = ['started', 'phase', 'download', 'progress', 'evaluation', 'checkpoint', 'log', 'finished', 'cancelled', 'failed'];
 
 /** Host -> worker. */

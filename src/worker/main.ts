@@ -1,2 +1,78 @@
-// The training worker (child process). Filled in by the trainer.
-process.exit(0);
+// The training worker: a child process forked by the extension (src/run/launcher.ts).
+//
+// It waits for one `start` message with the resolved config, runs the training, and speaks the
+// protocol (src/run/protocol.ts) over IPC. `cancel` stops at the next step with a checkpoint.
+// If the extension goes away, training stops the same way (a checkpoint, then exit). Any error
+// becomes a `failed` message with a hint; the process never dies silently.
+import { isUserError } from '../core/errors';
+import { runTraining } from '../core/train/run';
+import type { HostToWorker, RunEvent, WorkerMessage } from '../run/protocol';
+
+declare const VERSION: string;
+
+let runId = 'unknown';
+let cancelled = false;
+let training = false;
+
+/** Log lines and phases also go to stderr: what a killed worker printed last is shown to the user. */
+function echo(event: RunEvent): void {
+  if (event.type === 'log') process.stderr.write(`${event.level}: ${event.text}\n`);
+  else if (event.type === 'phase') process.stderr.write(`phase: ${event.phase}${event.detail ? ` (${event.detail})` : ''}\n`);
+  else if (event.type === 'checkpoint') process.stderr.write(`checkpoint: ${event.path}\n`);
+}
+
+function send(event: RunEvent): Promise<void> {
+  echo(event);
+  const message = { ...event, run_id: runId } as WorkerMessage;
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    try {
+      process.send(message, undefined, {}, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+async function fail(error: unknown): Promise<never> {
+  const user = isUserError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (!user) console.error(error instanceof Error ? error.stack : error);
+  await send({
+    type: 'failed',
+    message: user ? message : `internal error: ${message}`,
+    hint: user ? (error as { hint?: string }).hint : 'This is a bug in the extension. The Output channel "DistilBERT Fine-Tuner" has the details; please report them.',
+  });
+  process.exit(user ? 1 : 2);
+}
+
+process.on('message', (raw: HostToWorker) => {
+  if (raw?.type === 'cancel') {
+    cancelled = true;
+    return;
+  }
+  if (raw?.type !== 'start' || training) return;
+  training = true;
+  runId = raw.run_id;
+  runTraining(raw.config, {
+    emit: (event) => void send(event),
+    isCancelled: () => cancelled,
+    extensionVersion: VERSION,
+    nativeModulesPath: process.env.DISTILBERT_FINETUNE_NATIVE_MODULES,
+  }).then(
+    async () => {
+      await send({ type: 'phase', phase: cancelled ? 'cancelled' : 'finished' });
+      process.exit(0);
+    },
+    fail,
+  );
+});
+
+// The extension (our parent) is gone: stop at the next step, writing a checkpoint.
+process.on('disconnect', () => {
+  cancelled = true;
+  if (!training) process.exit(1);
+});
+
+process.on('uncaughtException', (error) => void fail(error));
+process.on('unhandledRejection', (error) => void fail(error));

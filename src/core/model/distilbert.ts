@@ -100,6 +100,7 @@ export class DistilBertForSequenceClassification {
     const logitsValue = head.logits.dataSync() as Float32Array;
     loss.dispose();
     disposeAll(head);
+    x.dispose(); // the last layer's output (token 0 of each row): no cache holds it
 
     let dx: Tensor2D = dPooled;
     for (let i = layers - 1; i >= 0; i--) {

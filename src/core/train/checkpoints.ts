@@ -1,0 +1,139 @@
+// checkpoint-<step>/ folders: everything a run needs to continue exactly where it stopped.
+//
+//   model.safetensors, config.json, tokenizer files   the model at that step (loads in Python too)
+//   optimizer.safetensors                             AdamW moments (exp_avg/<name>, exp_avg_sq/<name>)
+//   trainer_state.json                                HF's TrainerState, log_history so far
+//   resume_state.json                                 step, epoch position, open logging window
+//   training_args.json                                the resolved config of the run
+//
+// A checkpoint is built under a temporary name and renamed into place, so a killed process leaves
+// the previous checkpoint intact and never a half-written one.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import { writeDirectoryAtomic, writeJsonAtomic } from '../files';
+import { tf, type Tensor } from '../tf';
+import { saveModel } from '../model/checkpoint';
+import type { DistilBertForSequenceClassification } from '../model/distilbert';
+import { fromCheckpointLayout, memoryShape, toCheckpointLayout, type ParameterSpec } from '../model/parameters';
+import { readSafetensors, writeSafetensors } from '../model/safetensors';
+import type { BertTokenizer } from '../text/tokenizer';
+import type { AdamW } from './optimizer';
+import type { LogEntry, TrainerStateJson } from './trainerState';
+
+/** What the trainer needs beyond weights and optimizer moments to continue a run. */
+export interface ResumeState {
+  global_step: number;
+  max_steps: number;
+  steps_per_epoch: number;
+  num_train_examples: number;
+  labels: string[];
+  seed: number;
+  history: LogEntry[];
+  /** The open logging window: losses since the last "loss" log. */
+  loss_sum: number;
+  loss_steps: number;
+  last_grad_norm: number;
+  /** Sum of every step's loss so far (train_loss of the summary is its mean). */
+  train_loss_sum: number;
+  /** Seconds of training before this checkpoint (train_runtime continues from it). */
+  train_seconds: number;
+  tokens_seen: number;
+}
+
+const CHECKPOINT = /^checkpoint-(\d+)$/;
+
+export interface CheckpointContents {
+  model: DistilBertForSequenceClassification;
+  specs: ParameterSpec[];
+  tokenizer: BertTokenizer;
+  optimizer: AdamW;
+  trainerState: TrainerStateJson;
+  resume: ResumeState;
+  trainingArgs: unknown;
+}
+
+export function saveCheckpoint(outputDir: string, contents: CheckpointContents, saveTotalLimit?: number): string {
+  const target = path.join(outputDir, `checkpoint-${contents.resume.global_step}`);
+  writeDirectoryAtomic(target, (staging) => {
+    saveModel(staging, contents.model, contents.specs);
+    contents.tokenizer.save(staging);
+    writeSafetensors(path.join(staging, 'optimizer.safetensors'), optimizerTensors(contents.optimizer, contents.specs), { format: 'pt', step: String(contents.optimizer.step) });
+    writeJsonAtomic(path.join(staging, 'trainer_state.json'), contents.trainerState, true);
+    writeJsonAtomic(path.join(staging, 'resume_state.json'), contents.resume);
+    writeJsonAtomic(path.join(staging, 'training_args.json'), contents.trainingArgs);
+  });
+  if (saveTotalLimit !== undefined) pruneCheckpoints(outputDir, saveTotalLimit);
+  return target;
+}
+
+function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const spec of specs) {
+    const m = optimizer.expAvg.get(spec.name);
+    const v = optimizer.expAvgSq.get(spec.name);
+    if (!m || !v) continue;
+    out.set(`exp_avg/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, m.dataSync() as Float32Array) });
+    out.set(`exp_avg_sq/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, v.dataSync() as Float32Array) });
+  }
+  return out;
+}
+
+/** Restores AdamW's moments and step count from a checkpoint folder. */
+export function loadOptimizerState(folder: string, optimizer: AdamW, specs: ParameterSpec[]): void {
+  const file = path.join(folder, 'optimizer.safetensors');
+  if (!fs.existsSync(file)) throw new UserError(`${folder} has no optimizer.safetensors: it is not a checkpoint this extension wrote`, 'Resume from a checkpoint-<step> folder of an earlier run, or start a new run.');
+  const { tensors, metadata } = readSafetensors(file);
+  optimizer.dispose();
+  for (const spec of specs) {
+    const m = tensors.get(`exp_avg/${spec.name}`);
+    const v = tensors.get(`exp_avg_sq/${spec.name}`);
+    if (!m || !v) continue;
+    const toTensor = (data: Float32Array): Tensor => tf.tensor(fromCheckpointLayout(spec, data), memoryShape(spec), 'float32');
+    optimizer.expAvg.set(spec.name, toTensor(m.data));
+    optimizer.expAvgSq.set(spec.name, toTensor(v.data));
+  }
+  optimizer.step = Number(metadata.step ?? 0);
+}
+
+export function readResumeState(folder: string): ResumeState {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(folder, 'resume_state.json'), 'utf8')) as ResumeState;
+  } catch (error) {
+    throw new UserError(`${folder} cannot be resumed: resume_state.json is missing or unreadable (${(error as Error).message})`, 'Resume from a complete checkpoint-<step> folder written by this extension.');
+  }
+}
+
+/** checkpoint-<step> folders of an output folder, newest (highest step) last. */
+export function listCheckpoints(outputDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(outputDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => CHECKPOINT.test(name) && fs.existsSync(path.join(outputDir, name, 'resume_state.json')))
+    .sort((a, b) => Number(CHECKPOINT.exec(a)![1]) - Number(CHECKPOINT.exec(b)![1]))
+    .map((name) => path.join(outputDir, name));
+}
+
+export function latestCheckpoint(outputDir: string): string | undefined {
+  return listCheckpoints(outputDir).pop();
+}
+
+function pruneCheckpoints(outputDir: string, keep: number): void {
+  const all = listCheckpoints(outputDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Staging folders left by a killed process (never complete checkpoints). */
+export function removeStaleStaging(outputDir: string): void {
+  try {
+    for (const name of fs.readdirSync(outputDir)) {
+      if (/^\.checkpoint-\d+\.staging-/.test(name)) fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
+    }
+  } catch {
+    // no output folder yet
+  }
+}

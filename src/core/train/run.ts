@@ -1,0 +1,166 @@
+// One fine-tuning run from a resolved config to an output folder, reporting every event.
+// The worker (child process of the extension) and the CLI both run exactly this.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainingConfig } from '../../config/schema';
+import { looksLikePath } from '../../config/validate';
+import type { RunEvent } from '../../run/protocol';
+import { prepareData } from '../data/dataset';
+import { UserError } from '../errors';
+import { writeFileAtomic, writeJsonAtomic } from '../files';
+import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/checkpoint';
+import { resolveModel, type HubOptions } from '../model/hub';
+import { BertTokenizer } from '../text/tokenizer';
+import { loadBackend } from './backend';
+import { latestCheckpoint, loadOptimizerState, readResumeState, removeStaleStaging } from './checkpoints';
+import { modelCard } from './modelCard';
+import { AdamW } from './optimizer';
+import { Trainer, type TrainOutcome } from './trainer';
+
+export interface RunOptions {
+  emit: (event: RunEvent) => void;
+  isCancelled: () => boolean;
+  /** A node_modules folder with @tensorflow/tfjs-node[-gpu]. */
+  nativeModulesPath?: string;
+  hub?: HubOptions;
+  extensionVersion: string;
+}
+
+export async function runTraining(config: TrainingConfig, options: RunOptions): Promise<TrainOutcome> {
+  const { emit } = options;
+  const log = (text: string, level: 'info' | 'warning' = 'info') => emit({ type: 'log', level, text });
+  emit({ type: 'phase', phase: 'starting' });
+  removeStaleStaging(config.output_dir);
+
+  const backend = await loadBackend(config.device, { nativeModulesPath: options.nativeModulesPath });
+  for (const skipped of backend.skipped) log(`backend not used: ${skipped}`);
+  log(`backend: ${backend.device} (${backend.package} ${backend.tfjsVersion})`);
+
+  const resumeFolder = resumeCheckpoint(config);
+  emit({ type: 'phase', phase: 'resolving', detail: resumeFolder ?? config.model });
+  let folder: string;
+  if (resumeFolder) {
+    folder = resumeFolder;
+  } else {
+    let announced = false;
+    const throttle = new Map<string, number>();
+    const resolved = await resolveModel(config.model, {
+      ...options.hub,
+      onLog: (text) => log(text, 'warning'),
+      onProgress: ({ file, bytes, total }) => {
+        if (!announced) {
+          announced = true;
+          emit({ type: 'phase', phase: 'downloading', detail: config.model });
+        }
+        const now = Date.now();
+        if (bytes < total && now - (throttle.get(file) ?? 0) < 100) return;
+        throttle.set(file, now);
+        emit({ type: 'download', file, bytes, total });
+      },
+    });
+    folder = resolved.folder;
+    if (resolved.via !== 'folder') log(`model ${config.model}: ${resolved.via === 'hub' ? 'Hugging Face hub' : 'Hugging Face cache'} snapshot ${resolved.commit?.slice(0, 7)} (${folder})`);
+  }
+
+  const tokenizer = BertTokenizer.fromFolder(folder);
+  const modelConfig = readModelConfig(folder);
+  if (config.max_length > modelConfig.max_position_embeddings) {
+    throw new UserError(`max_length ${config.max_length} exceeds the model's ${modelConfig.max_position_embeddings} positions`, `Set max_length to at most ${modelConfig.max_position_embeddings}.`);
+  }
+
+  emit({ type: 'phase', phase: 'tokenizing' });
+  const data = await prepareData(
+    { trainFile: config.train_file, validationFile: config.validation_file, validationSplit: config.validation_split, textColumn: config.text_column, pairColumn: config.text_pair_column, labelColumn: config.label_column, seed: config.seed },
+    (text, pair) => tokenizer.encode(text, pair, { maxLength: config.max_length }).inputIds,
+  );
+  for (const note of data.notes) log(note);
+  log(`labels: ${data.labels.map((l, i) => `${i}=${l}`).join(', ')}`);
+  if (config.f1_average === 'binary' && data.labels.length !== 2) {
+    throw new UserError(`f1_average binary needs exactly 2 labels; the data has ${data.labels.length}`, 'Use weighted, macro or micro.');
+  }
+
+  const runConfig = { ...config, text_column: data.textColumn, label_column: data.labelColumn };
+  const resume = resumeFolder ? readResumeState(resumeFolder) : undefined;
+  if (resume) {
+    if (resume.labels.join('\n') !== data.labels.join('\n')) throw new UserError(`${resumeFolder} was trained with labels ${resume.labels.join(', ')}; the data now has ${data.labels.join(', ')}`, 'Resume with the same dataset, or start a new run.');
+    if (resume.num_train_examples !== data.train.count) throw new UserError(`${resumeFolder} was trained on ${resume.num_train_examples} examples; the data now gives ${data.train.count}`, 'The dataset or the split changed since the checkpoint; resume with the same data, or start a new run.');
+  }
+  const loaded = loadModel(folder, { labels: data.labels, seed: config.seed, displayName: resumeFolder ?? config.model });
+  for (const message of loaded.messages) log(message, loaded.fromScratch ? 'warning' : 'info');
+  const optimizer = new AdamW(loaded.specs, { beta1: config.adam_beta1, beta2: config.adam_beta2, epsilon: config.adam_epsilon, weightDecay: config.weight_decay });
+  if (resumeFolder) {
+    loadOptimizerState(resumeFolder, optimizer, loaded.specs);
+    log(`resuming from ${resumeFolder} at step ${resume!.global_step}`);
+  }
+
+  const trainer = new Trainer({
+    config: runConfig, model: loaded.model, specs: loaded.specs, tokenizer, train: data.train, validation: data.validation, labels: data.labels,
+    emit, isCancelled: options.isCancelled, optimizer, resume,
+  });
+  const { plan } = trainer;
+  emit({
+    type: 'started', backend: backend.backend, device: backend.device, model: config.model, model_source: resumeFolder ? `checkpoint ${path.basename(resumeFolder)}` : loaded.source,
+    labels: data.labels, num_train_examples: data.train.count, num_eval_examples: data.validation.count, num_epochs: plan.numEpochs,
+    steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps, train_batch_size: config.per_device_train_batch_size,
+    start_step: trainer.globalStep, output_dir: config.output_dir,
+  });
+
+  try {
+    const outcome = await trainer.train();
+    if (outcome.status === 'cancelled') {
+      emit({ type: 'cancelled', step: outcome.step, checkpoint: outcome.checkpoint });
+      return outcome;
+    }
+    emit({ type: 'phase', phase: 'saving', detail: config.output_dir });
+    const card = modelCard({
+      config: runConfig,
+      finetunedFrom: loaded.fromScratch && !resumeFolder ? undefined : config.model,
+      finetunedFromIsHubId: !looksLikePath(config.model) && !fs.existsSync(config.model),
+      datasetName: path.basename(config.train_file),
+      history: outcome.history,
+      labels: data.labels,
+      numTrainExamples: data.train.count,
+      numEvalExamples: data.validation.count,
+      textColumn: data.textColumn,
+      labelColumn: data.labelColumn,
+      framework: { extension: options.extensionVersion, tfjs: backend.tfjsVersion, backend: backend.device, node: process.version },
+      license: /^(distilbert\/)?distilbert-base-(un)?cased$/.test(config.model) ? 'apache-2.0' : undefined,
+    });
+    writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
+    emit({ type: 'finished', metrics: outcome.finalMetrics!, output_dir: config.output_dir, model_card: path.join(config.output_dir, 'README.md') });
+    return outcome;
+  } finally {
+    trainer.dispose();
+    disposeModel(loaded.model);
+  }
+}
+
+/** The checkpoint folder to resume from, when the config asks for one. */
+function resumeCheckpoint(config: TrainingConfig): string | undefined {
+  const wanted = config.resume_from_checkpoint;
+  if (wanted === undefined || wanted === false) return undefined;
+  if (wanted === true) {
+    const latest = latestCheckpoint(config.output_dir);
+    if (!latest) throw new UserError(`resume_from_checkpoint: true, but ${config.output_dir} has no checkpoint-<step> folder`, 'Start without resume_from_checkpoint, or point it at a checkpoint folder.');
+    return latest;
+  }
+  if (!fs.existsSync(path.join(wanted, 'resume_state.json'))) {
+    throw new UserError(`resume_from_checkpoint: ${wanted} is not a checkpoint this extension wrote (no resume_state.json)`);
+  }
+  return wanted;
+}
+
+/** The output folder as the Trainer leaves it after `save_model` and `save_metrics`; every file atomic. */
+function writeOutputs(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
+  saveModel(outputDir, loaded.model, loaded.specs);
+  tokenizer.save(outputDir);
+  writeJsonAtomic(path.join(outputDir, 'trainer_state.json'), trainer.trainerState(outcome.epoch, true), true);
+  writeJsonAtomic(path.join(outputDir, 'training_args.json'), config);
+  const m = outcome.finalMetrics!;
+  const evalResults = { epoch: outcome.epoch, eval_accuracy: m.eval_accuracy, eval_f1: m.eval_f1, eval_loss: m.eval_loss };
+  const trainResults = { epoch: outcome.epoch, total_flos: 0, train_loss: m.train_loss, train_runtime: m.train_runtime, train_samples_per_second: m.train_samples_per_second, train_steps_per_second: m.train_steps_per_second };
+  writeJsonAtomic(path.join(outputDir, 'eval_results.json'), evalResults);
+  writeJsonAtomic(path.join(outputDir, 'train_results.json'), trainResults);
+  writeJsonAtomic(path.join(outputDir, 'all_results.json'), { ...evalResults, ...trainResults });
+  writeFileAtomic(path.join(outputDir, 'README.md'), card);
+}

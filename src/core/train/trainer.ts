@@ -1,0 +1,302 @@
+// The training loop, as the Hugging Face Trainer runs it with the same arguments:
+//
+//   for each epoch: a seeded shuffle of the training set; batches of per_device_train_batch_size
+//   (padded to their longest example); every gradient_accumulation_steps batches one update
+//   (clip, AdamW at the schedule's learning rate); logs of the mean loss every logging_steps;
+//   evaluation and checkpoints by eval_strategy / save_strategy; stop at max_steps.
+//
+// Everything a step draws (the epoch's order, dropout masks) is a function of (seed, epoch, step),
+// so a run resumed from a checkpoint computes exactly what the uninterrupted run would have.
+import type { TrainingConfig } from '../../config/schema';
+import type { FinalMetrics, RunEvent } from '../../run/protocol';
+import type { EncodedExamples } from '../data/dataset';
+import type { DistilBertForSequenceClassification } from '../model/distilbert';
+import type { ParameterSpec } from '../model/parameters';
+import { Random, hashString, permutation } from '../random';
+import type { BertTokenizer } from '../text/tokenizer';
+import { tf } from '../tf';
+import { padBatch } from './batches';
+import { saveCheckpoint, type ResumeState } from './checkpoints';
+import { evaluateModel } from './evaluate';
+import { AdamW } from './optimizer';
+import { learningRateAt, warmupSteps, type Schedule } from './schedule';
+import { optimizerStep, type MicroBatch } from './step';
+import { trainerStateJson, type LogEntry } from './trainerState';
+
+export interface TrainerInputs {
+  config: TrainingConfig;
+  model: DistilBertForSequenceClassification;
+  specs: ParameterSpec[];
+  tokenizer: BertTokenizer;
+  train: EncodedExamples;
+  validation: EncodedExamples;
+  labels: string[];
+  emit: (event: RunEvent) => void;
+  isCancelled: () => boolean;
+  /** The optimizer, already holding a checkpoint's moments when resuming. */
+  optimizer?: AdamW;
+  resume?: ResumeState;
+}
+
+export interface TrainOutcome {
+  status: 'finished' | 'cancelled';
+  history: LogEntry[];
+  step: number;
+  epoch: number;
+  finalMetrics?: FinalMetrics;
+  checkpoint?: string;
+  trainLoss: number;
+}
+
+export interface Plan {
+  batchesPerEpoch: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  numEpochs: number;
+  warmupSteps: number;
+}
+
+/** Steps and epochs as the Trainer computes them from the data size and the arguments. */
+export function planTraining(config: TrainingConfig, numExamples: number): Plan {
+  const batchesPerEpoch = Math.ceil(numExamples / config.per_device_train_batch_size);
+  const stepsPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / config.gradient_accumulation_steps));
+  const totalSteps = config.max_steps > 0 ? config.max_steps : Math.ceil(config.num_train_epochs * stepsPerEpoch);
+  const numEpochs = Math.ceil(totalSteps / stepsPerEpoch);
+  return { batchesPerEpoch, stepsPerEpoch, totalSteps, numEpochs, warmupSteps: warmupSteps(totalSteps, config.warmup_steps, config.warmup_ratio) };
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** HF rounds logged training losses to 4 decimals. */
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+export class Trainer {
+  readonly plan: Plan;
+  private readonly schedule: Schedule;
+  readonly optimizer: AdamW;
+  private step: number;
+  private history: LogEntry[];
+  private lossSum: number;
+  private lossSteps: number;
+  private lastGradNorm: number;
+  private trainLossSum = 0;
+  private trainLossSteps = 0;
+  private tokensSeen: number;
+  private readonly previousSeconds: number;
+  private lastEvaluation?: { step: number; metrics: FinalMetrics };
+
+  constructor(private readonly inputs: TrainerInputs) {
+    const { config } = inputs;
+    this.plan = planTraining(config, inputs.train.count);
+    this.schedule = { type: config.lr_scheduler_type, learningRate: config.learning_rate, warmupSteps: this.plan.warmupSteps, totalSteps: this.plan.totalSteps };
+    this.optimizer = inputs.optimizer ?? new AdamW(inputs.specs, { beta1: config.adam_beta1, beta2: config.adam_beta2, epsilon: config.adam_epsilon, weightDecay: config.weight_decay });
+    const r = inputs.resume;
+    this.step = r?.global_step ?? 0;
+    this.history = r ? [...r.history] : [];
+    this.lossSum = r?.loss_sum ?? 0;
+    this.lossSteps = r?.loss_steps ?? 0;
+    this.lastGradNorm = r?.last_grad_norm ?? 0;
+    this.tokensSeen = r?.tokens_seen ?? 0;
+    this.previousSeconds = r?.train_seconds ?? 0;
+    this.trainLossSum = r?.train_loss_sum ?? 0;
+    this.trainLossSteps = r?.global_step ?? 0;
+  }
+
+  get globalStep(): number {
+    return this.step;
+  }
+
+  async train(): Promise<TrainOutcome> {
+    const { config, train, emit } = this.inputs;
+    const { stepsPerEpoch, totalSteps } = this.plan;
+    const started = Date.now();
+    const meter = new RateMeter(20);
+    emit({ type: 'phase', phase: 'training' });
+
+    while (this.step < totalSteps) {
+      const epoch = Math.floor(this.step / stepsPerEpoch);
+      const updates = this.epochUpdates(epoch);
+      for (let u = this.step - epoch * stepsPerEpoch; u < updates.length && this.step < totalSteps; u++) {
+        await yieldToEventLoop();
+        if (this.inputs.isCancelled()) return this.cancel(started);
+        const stepStart = Date.now();
+        const microBatches = updates[u];
+        const learningRate = learningRateAt(this.schedule, this.step);
+        const dropoutSeed = (hashString(`dropout-${config.seed}`) ^ Math.imul(this.step + 1, 0x9e3779b1)) >>> 0;
+        const result = optimizerStep(this.inputs.model, this.optimizer, microBatches, learningRate, config.max_grad_norm, dropoutSeed);
+        this.step++;
+        this.lossSum += result.loss;
+        this.lossSteps++;
+        this.trainLossSum += result.loss;
+        this.trainLossSteps++;
+        this.lastGradNorm = result.gradNorm;
+        const samples = microBatches.reduce((a, m) => a + m.batch.batchSize, 0);
+        this.tokensSeen += microBatches.reduce((a, m) => a + m.batch.attentionMask.reduce((x, y) => x + y, 0), 0);
+
+        meter.add((Date.now() - stepStart) / 1000, samples);
+        const epochFloat = epoch + (u + 1) / updates.length;
+        emit({
+          type: 'progress', step: this.step, total_steps: totalSteps, epoch: epochFloat, loss: result.loss, learning_rate: learningRate,
+          grad_norm: result.gradNorm, samples_per_second: meter.samplesPerSecond(),
+          elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds, eta_seconds: (totalSteps - this.step) * meter.secondsPerStep(),
+        });
+
+        const endOfEpoch = u === updates.length - 1 || this.step === totalSteps;
+        if ((config.logging_strategy === 'steps' && this.step % config.logging_steps === 0) || (config.logging_strategy === 'epoch' && endOfEpoch)) this.logLoss(epochFloat);
+        const evalEvery = config.eval_steps ?? config.logging_steps;
+        if ((config.eval_strategy === 'steps' && this.step % evalEvery === 0) || (config.eval_strategy === 'epoch' && endOfEpoch)) await this.evaluate(epochFloat);
+        if ((config.save_strategy === 'steps' && this.step % config.save_steps === 0) || (config.save_strategy === 'epoch' && endOfEpoch)) {
+          this.checkpoint(epochFloat, started, false);
+        }
+      }
+    }
+
+    const epochFloat = this.epochAt(this.step);
+    const runtime = (Date.now() - started) / 1000 + this.previousSeconds;
+    const trainLoss = this.trainLossSteps ? this.trainLossSum / this.trainLossSteps : 0;
+    const finalMetrics = this.lastEvaluation?.step === this.step ? this.lastEvaluation.metrics : await this.evaluate(epochFloat, false);
+    // As the Trainer's speed_metrics: samples = examples x epochs, or max_steps x total batch.
+    const samples = config.max_steps > 0 ? totalSteps * config.per_device_train_batch_size * config.gradient_accumulation_steps : train.count * config.num_train_epochs;
+    const speed = { train_runtime: runtime, train_samples_per_second: samples / Math.max(runtime, 1e-9), train_steps_per_second: totalSteps / Math.max(runtime, 1e-9) };
+    this.history.push({
+      epoch: epochFloat, step: this.step, total_flos: 0, train_loss: trainLoss, train_runtime: round(runtime, 4),
+      train_samples_per_second: round(speed.train_samples_per_second, 3), train_steps_per_second: round(speed.train_steps_per_second, 3),
+    });
+    Object.assign(finalMetrics, { ...speed, train_loss: trainLoss, epoch: epochFloat, step: this.step });
+    return { status: 'finished', history: this.history, step: this.step, epoch: epochFloat, finalMetrics, trainLoss };
+  }
+
+  /** The micro-batches of every update of an epoch, in its seeded order. */
+  private epochUpdates(epoch: number): MicroBatch[][] {
+    const { train, config, tokenizer } = this.inputs;
+    const order = permutation(train.count, new Random(config.seed, `epoch-${epoch}`));
+    const batches: MicroBatch[] = [];
+    for (let start = 0; start < order.length; start += config.per_device_train_batch_size) {
+      const rows = order.subarray(start, start + config.per_device_train_batch_size);
+      batches.push(this.microBatch(train, rows, tokenizer.padId));
+    }
+    const updates: MicroBatch[][] = [];
+    for (let i = 0; i < batches.length; i += config.gradient_accumulation_steps) updates.push(batches.slice(i, i + config.gradient_accumulation_steps));
+    return updates;
+  }
+
+  private microBatch(examples: EncodedExamples, rows: ArrayLike<number>, padId: number): MicroBatch {
+    const sequences: Int32Array[] = [];
+    const labels = new Int32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      sequences.push(examples.ids.subarray(examples.offsets[rows[i]], examples.offsets[rows[i] + 1]));
+      labels[i] = examples.labels[rows[i]];
+    }
+    return { batch: padBatch(sequences, padId), labels };
+  }
+
+  private epochAt(step: number): number {
+    const { stepsPerEpoch } = this.plan;
+    const epoch = Math.floor((step - 1) / stepsPerEpoch);
+    return step === 0 ? 0 : epoch + (step - epoch * stepsPerEpoch) / stepsPerEpoch;
+  }
+
+  private logLoss(epoch: number): void {
+    if (this.lossSteps === 0) return;
+    this.history.push({ epoch, grad_norm: this.lastGradNorm, learning_rate: learningRateAt(this.schedule, this.step), loss: round4(this.lossSum / this.lossSteps), step: this.step });
+    this.lossSum = 0;
+    this.lossSteps = 0;
+  }
+
+  /** Evaluates on the validation set; adds a row to the results table unless `asTableRow` is false. */
+  async evaluate(epoch: number, asTableRow = true): Promise<FinalMetrics> {
+    const { validation, config, labels, emit, model, tokenizer } = this.inputs;
+    emit({ type: 'phase', phase: 'evaluating' });
+    const { metrics, runtime, batches } = await evaluateModel(model, validation, labels, { batchSize: config.per_device_eval_batch_size, padId: tokenizer.padId, f1Average: config.f1_average });
+    Object.assign(metrics, { epoch, step: this.step });
+    if (asTableRow) {
+      this.history.push({
+        epoch, eval_accuracy: metrics.eval_accuracy, eval_f1: metrics.eval_f1, eval_loss: metrics.eval_loss, eval_runtime: round(runtime, 4),
+        eval_samples_per_second: round(validation.count / Math.max(runtime, 1e-9), 3), eval_steps_per_second: round(batches / Math.max(runtime, 1e-9), 3), step: this.step,
+      });
+      emit({ type: 'evaluation', training_loss: this.latestLoggedLoss(), epoch, step: this.step, validation_loss: metrics.eval_loss, accuracy: metrics.eval_accuracy, f1: metrics.eval_f1 });
+      this.lastEvaluation = { step: this.step, metrics };
+    }
+    emit({ type: 'phase', phase: 'training' });
+    return metrics;
+  }
+
+  /** The Training Loss column: the latest logged loss, null ("No log") before the first. */
+  private latestLoggedLoss(): number | null {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].loss !== undefined) return this.history[i].loss!;
+    return null;
+  }
+
+  private cancel(started: number): TrainOutcome {
+    const epoch = this.epochAt(this.step);
+    const checkpoint = this.checkpoint(epoch, started, true);
+    return { status: 'cancelled', history: this.history, step: this.step, epoch, checkpoint, trainLoss: this.trainLossSteps ? this.trainLossSum / this.trainLossSteps : 0 };
+  }
+
+  /** Writes checkpoint-<step>/ and reports it. */
+  checkpoint(epoch: number, started: number, stopped: boolean): string {
+    const { config, model, specs, tokenizer, labels, train, emit } = this.inputs;
+    emit({ type: 'phase', phase: 'saving', detail: `checkpoint-${this.step}` });
+    const path = saveCheckpoint(config.output_dir, {
+      model, specs, tokenizer, optimizer: this.optimizer,
+      trainerState: this.trainerState(epoch, stopped),
+      resume: {
+        global_step: this.step, max_steps: this.plan.totalSteps, steps_per_epoch: this.plan.stepsPerEpoch, num_train_examples: train.count,
+        labels, seed: config.seed, history: this.history, loss_sum: this.lossSum, loss_steps: this.lossSteps, last_grad_norm: this.lastGradNorm, train_loss_sum: this.trainLossSum,
+        train_seconds: (Date.now() - started) / 1000 + this.previousSeconds, tokens_seen: this.tokensSeen,
+      },
+      trainingArgs: config,
+    }, config.save_total_limit);
+    emit({ type: 'checkpoint', path, step: this.step });
+    if (!stopped) emit({ type: 'phase', phase: 'training' });
+    return path;
+  }
+
+  trainerState(epoch: number, stopped: boolean) {
+    const { config } = this.inputs;
+    return trainerStateJson({
+      epoch, globalStep: this.step, maxSteps: this.plan.totalSteps, numTrainEpochs: this.plan.numEpochs, history: this.history,
+      loggingSteps: config.logging_steps, evalSteps: config.eval_steps ?? config.logging_steps, saveSteps: config.save_steps,
+      trainBatchSize: config.per_device_train_batch_size, totalFlos: 0, tokensSeen: this.tokensSeen, stopped,
+    });
+  }
+
+  /** Tensors held by the trainer (the optimizer's moments). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Seconds per step and samples per second over the last `window` steps. */
+class RateMeter {
+  private readonly seconds: number[] = [];
+  private readonly samples: number[] = [];
+  constructor(private readonly window: number) {}
+
+  add(seconds: number, samples: number): void {
+    this.seconds.push(seconds);
+    this.samples.push(samples);
+    if (this.seconds.length > this.window) {
+      this.seconds.shift();
+      this.samples.shift();
+    }
+  }
+
+  secondsPerStep(): number {
+    return this.seconds.length ? this.seconds.reduce((a, b) => a + b, 0) / this.seconds.length : 0;
+  }
+
+  samplesPerSecond(): number {
+    const seconds = this.seconds.reduce((a, b) => a + b, 0);
+    return seconds > 0 ? this.samples.reduce((a, b) => a + b, 0) / seconds : 0;
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Tensor count, for leak checks. */
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

@@ -1,0 +1,105 @@
+// Starting and supervising the training worker (dist/worker.js) from the extension host.
+//
+// The worker is a Node.js child process: the extension host never loads TensorFlow.js. Messages
+// arrive parsed and validated; a worker that exits without a final message (killed, crashed,
+// out of memory) is reported as `failed` with the last lines it printed.
+import { fork, type ChildProcess } from 'node:child_process';
+import type { TrainingConfig } from '../config/schema';
+import { parseWorkerMessage, type FailedMessage, type WorkerMessage } from './protocol';
+
+export interface LaunchOptions {
+  /** dist/worker.js */
+  workerPath: string;
+  config: TrainingConfig;
+  configFile: string;
+  runId: string;
+  /** The Node.js executable; default: this process's runtime (VS Code's Electron runs as Node). */
+  nodePath?: string;
+  memoryMb?: number;
+  nativeModulesPath?: string;
+  env?: NodeJS.ProcessEnv;
+  onMessage: (message: WorkerMessage) => void;
+  /** Called once, after the last message. */
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+const FINAL = new Set<WorkerMessage['type']>(['finished', 'cancelled', 'failed']);
+const KEPT_OUTPUT_LINES = 40;
+
+export class TrainingProcess {
+  private readonly child: ChildProcess;
+  private output: string[] = [];
+  private finalMessage?: WorkerMessage;
+  private exited = false;
+
+  constructor(private readonly options: LaunchOptions) {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' };
+    if (options.nativeModulesPath) env.DISTILBERT_FINETUNE_NATIVE_MODULES = options.nativeModulesPath;
+    this.child = fork(options.workerPath, [], {
+      execPath: options.nodePath || process.execPath,
+      execArgv: options.memoryMb ? [`--max-old-space-size=${options.memoryMb}`] : [],
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const keep = (chunk: Buffer) => {
+      this.output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+      if (this.output.length > KEPT_OUTPUT_LINES) this.output = this.output.slice(-KEPT_OUTPUT_LINES);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    this.child.on('message', (raw) => {
+      const message = parseWorkerMessage(raw);
+      if (!message || message.run_id !== options.runId) return;
+      if (FINAL.has(message.type)) this.finalMessage = message;
+      options.onMessage(message);
+    });
+    this.child.on('error', (error) => this.reportDeath(null, null, error.message));
+    this.child.on('exit', (code, signal) => this.reportDeath(code, signal));
+    this.child.send({ type: 'start', run_id: options.runId, config: options.config, config_file: options.configFile });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** The last lines the worker printed (stdout and stderr). */
+  lastOutput(): string {
+    return this.output.join('\n');
+  }
+
+  /** Asks the worker to stop after the current step, writing a checkpoint. */
+  cancel(): void {
+    if (this.exited || !this.child.connected) return;
+    this.child.send({ type: 'cancel', run_id: this.options.runId });
+  }
+
+  /** Ends the worker at once (no checkpoint). */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  private reportDeath(code: number | null, signal: NodeJS.Signals | null, error?: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (!this.finalMessage) {
+      const how = error ? `could not start (${error})` : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const failed: FailedMessage = {
+        type: 'failed',
+        run_id: this.options.runId,
+        message: `The training process ${how} before it finished.`,
+        hint: signal === 'SIGKILL' || code === 137
+          ? 'It may have run out of memory: lower per_device_train_batch_size or max_length, or raise the "Worker memory" setting. The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.'
+          : 'The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.',
+        last_output: this.lastOutput(),
+      };
+      this.finalMessage = failed;
+      this.options.onMessage(failed);
+    }
+    this.options.onExit(code, signal);
+  }
+}
