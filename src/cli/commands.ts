@@ -4,6 +4,7 @@ import { UserError } from '../core/errors';
 import { loadBackend } from '../core/train/backend';
 import { runGolden } from '../core/train/golden';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
+import { evaluateCommand } from './evaluate';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
 import { tokenizeCommand } from './tokenize';
@@ -39,4 +40,4 @@ async function golden(args: string[]): Promise<number> {
   return 0;
 }
 
-export const COMMANDS: Record<string, Command> = { train: trainCommand, schema, golden, tokenize: tokenizeCommand, predict: predictCommand };
+export const COMMANDS: Record<string, Command> = { train: trainCommand, evaluate: evaluateCommand, schema, golden, tokenize: tokenizeCommand, predict: predictCommand };

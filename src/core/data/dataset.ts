@@ -145,7 +145,8 @@ export async function encodeLabelledFile(file: string, columns: { text: string; 
   return store.select(Uint32Array.from({ length: store.count }, (_, i) => i), identity);
 }
 
-async function chooseColumns(settings: DataSettings, notes: string[]): Promise<{ text: string; pair?: string; label: string }> {
+/** The text, pair and label columns: as configured, else guessed from a sample (with a note saying so). */
+export async function chooseColumns(settings: Pick<DataSettings, 'trainFile' | 'textColumn' | 'pairColumn' | 'labelColumn'>, notes: string[]): Promise<{ text: string; pair?: string; label: string }> {
   const name = path.basename(settings.trainFile);
   const available = readColumnsSync(settings.trainFile);
   let { textColumn: text, labelColumn: label } = settings;

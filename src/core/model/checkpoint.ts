@@ -42,14 +42,23 @@ const IGNORED_BUFFERS = /(^|\.)position_ids$/;
 
 export function readModelConfig(folder: string): DistilBertConfig {
   const file = path.join(folder, 'config.json');
-  let json: Record<string, unknown>;
+  let text: string;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new UserError(missing ? `${folder}: no config.json (not a model folder)` : `${file}: invalid JSON (${(error as Error).message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${folder}: no config.json (not a model folder)`);
+    if (code) throw new UserError(`${file}: cannot read (${code})`);
+    throw error;
   }
-  return parseDistilBertConfig(json, file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file}: invalid JSON (${(error as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${file}: expected a JSON object (a Hugging Face model config)`);
+  return parseDistilBertConfig(json as Record<string, unknown>, file);
 }
 
 export function loadModel(folder: string, options: LoadOptions): LoadedModel {
