@@ -16,7 +16,7 @@ function file(name: string, text: string): string {
   return p;
 }
 const settings = (trainFile: string, more: Partial<DataSettings> = {}): DataSettings => ({ trainFile, validationSplit: 0.25, seed: 42, ...more });
-const rows = (n: number, label = (i: number) => (i % 2 ? 'pos' : 'neg')) => Array.from({ length: n }, (_, i) => `text number ${i},${label(i)}`).join('\n');
+const rows = (n: number, label: (i: number) => string = (i) => (i % 2 ? 'pos' : 'neg')) => Array.from({ length: n }, (_, i) => `text number ${i},${label(i)}`).join('\n');
 
 test('labels are sorted into stable ids, columns guessed and reported, the split stratified', async () => {
   const data = await prepareData(settings(file('ok.csv', `review,sentiment\n${rows(40)}\n`)), encode);
