@@ -1,2 +1,184 @@
-// The run panel's page.
-export {};
+// The run panel's page. It renders the RunState snapshots the extension host sends (and keeps the
+// last one with setState, so VS Code can restore the panel after a window reload). It repaints at
+// most ~10 times a second, and each section only when its part of the state changed.
+import type { HostToPage, PageMessage, RunState } from '../src/run/protocol';
+import { lossChart } from './chart';
+import { duration, epoch, four, megabytes, rate } from './format';
+import { button, divider, grid, h, spinner, tag } from './ui';
+
+interface VsCodeApi {
+  postMessage(message: PageMessage): void;
+  getState(): RunState | undefined;
+  setState(state: RunState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+const MIN_REPAINT_MS = 100;
+
+let state: RunState | undefined = vscode.getState();
+let paintScheduled = false;
+let lastPaint = 0;
+const sections = new Map<string, { key: string; element: HTMLElement }>();
+
+window.addEventListener('message', (event: MessageEvent<HostToPage>) => {
+  if (event.data?.type !== 'state') return;
+  state = event.data.state;
+  vscode.setState(state);
+  schedulePaint();
+});
+vscode.postMessage({ type: 'ready' });
+if (state) schedulePaint();
+
+function schedulePaint(): void {
+  if (paintScheduled) return;
+  paintScheduled = true;
+  const wait = Math.max(0, MIN_REPAINT_MS - (Date.now() - lastPaint));
+  setTimeout(() => requestAnimationFrame(() => {
+    paintScheduled = false;
+    lastPaint = Date.now();
+    if (state) paint(state);
+  }), wait);
+}
+
+const running = (s: RunState) => !['finished', 'cancelled', 'failed'].includes(s.phase);
+
+/** Renders each section whose key changed, in a fixed order. */
+function paint(s: RunState): void {
+  const order: Array<[string, string, () => HTMLElement | undefined]> = [
+    ['header', JSON.stringify([s.title, s.phase, s.started?.device, s.started?.model_source]), () => header(s)],
+    ['status', JSON.stringify([s.phase, s.phaseDetail, s.download, s.progress, s.cancelled, s.endedAt]), () => status(s)],
+    ['actions', JSON.stringify([running(s), !!s.final]), () => actions(s)],
+    ['failure', JSON.stringify(s.failed ?? null), () => failure(s)],
+    ['chart', JSON.stringify([s.lossCurve.length, s.lossCurve[s.lossCurve.length - 1], s.rows.length]), () => chart(s)],
+    ['table', String(s.rows.length), () => table(s)],
+    ['final', JSON.stringify(s.final ? [s.final.outputDir, s.final.metrics.eval_accuracy] : null), () => final(s)],
+    ['log', JSON.stringify([s.log.length, s.log[s.log.length - 1]]), () => logTail(s)],
+  ];
+  let previous: HTMLElement | undefined;
+  for (const [name, key, render] of order) {
+    let section = sections.get(name);
+    if (!section || section.key !== key) {
+      const element = h('section', { class: name, 'data-section': name }, render() ?? '');
+      if (section) section.element.replaceWith(element);
+      else if (previous) previous.after(element);
+      else app.prepend(element);
+      section = { key, element };
+      sections.set(name, section);
+    }
+    previous = section.element;
+  }
+}
+
+const PHASE_TEXT: Record<RunState['phase'], string> = {
+  starting: 'Starting', resolving: 'Finding the model', downloading: 'Downloading the model', tokenizing: 'Tokenizing the dataset',
+  training: 'Training', evaluating: 'Evaluating', saving: 'Saving', finished: 'Finished', cancelled: 'Cancelled', failed: 'Failed',
+};
+
+function header(s: RunState): HTMLElement {
+  const started = s.started;
+  return h('div', {},
+    h('h1', {}, s.title, ' ', tag(PHASE_TEXT[s.phase])),
+    started && h('p', { class: 'facts' },
+      `${started.model} (${started.model_source}) · ${started.device} · ${started.num_train_examples} training / ${started.num_eval_examples} evaluation examples · labels: ${started.labels.join(', ')}`),
+  );
+}
+
+function status(s: RunState): HTMLElement {
+  const box = h('div', {});
+  if (s.phase === 'downloading' && s.download) {
+    const { file, bytes, total } = s.download;
+    box.append(h('p', { class: 'phase' }, `Downloading ${file}: ${megabytes(bytes)} of ${megabytes(total)}`), bar(bytes / Math.max(1, total), `Downloading ${file}`));
+    return box;
+  }
+  const p = s.progress;
+  if (!p) {
+    box.append(running(s) ? spinner(`${PHASE_TEXT[s.phase]}${s.phaseDetail ? ` (${s.phaseDetail})` : ''}…`) : h('p', { class: 'phase' }, PHASE_TEXT[s.phase]));
+    return box;
+  }
+  const busy = s.phase === 'evaluating' || s.phase === 'saving' ? ` — ${PHASE_TEXT[s.phase].toLowerCase()}${s.phaseDetail ? ` ${s.phaseDetail}` : ''}…` : '';
+  box.append(
+    h('p', { class: 'phase' }, `Step ${p.step} / ${p.total_steps} · epoch ${p.epoch.toFixed(2)} / ${s.started?.num_epochs ?? '?'}${busy}`),
+    bar(p.step / p.total_steps, 'Training progress'),
+    h('dl', { class: 'stats' },
+      ...stat('Loss', p.loss.toFixed(4)),
+      ...stat('Learning rate', rate(p.learning_rate)),
+      ...stat('Samples / s', p.samples_per_second.toFixed(1)),
+      ...stat('Elapsed', duration(((s.endedAt ?? Date.now()) - s.startedAt) / 1000)),
+      ...stat('Time left', running(s) ? duration(p.eta_seconds) : '—'),
+    ),
+  );
+  if (s.cancelled) box.append(h('p', { class: 'note' }, `Cancelled at step ${s.cancelled.step}.${s.cancelled.checkpoint ? ` Checkpoint: ${s.cancelled.checkpoint} — resume from the config's code lens.` : ''}`));
+  return box;
+}
+
+function stat(name: string, value: string): HTMLElement[] {
+  return [h('dt', {}, name), h('dd', {}, value)];
+}
+
+function bar(fraction: number, label: string): HTMLElement {
+  const percent = Math.max(0, Math.min(100, fraction * 100));
+  const fill = h('div', { class: 'fill' });
+  fill.style.width = `${percent.toFixed(1)}%`;
+  return h('div', { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': percent.toFixed(0) }, fill);
+}
+
+function actions(s: RunState): HTMLElement {
+  const send = (type: PageMessage['type']) => () => vscode.postMessage({ type } as PageMessage);
+  const row = h('div', { class: 'buttons' });
+  if (running(s)) row.append(button('Cancel', send('cancel'), 'secondary'));
+  if (s.final) row.append(button('Open model card', send('openModelCard'), 'primary'), button('Reveal output folder', send('revealOutput')));
+  if (!running(s)) row.append(button('Run again', send('runAgain')));
+  return row;
+}
+
+function failure(s: RunState): HTMLElement | undefined {
+  if (!s.failed) return undefined;
+  return h('div', { class: 'error', role: 'alert' },
+    h('h2', {}, 'Training failed'),
+    h('p', { class: 'message' }, s.failed.message),
+    s.failed.hint && h('p', { class: 'hint' }, s.failed.hint),
+    s.failed.lastOutput && h('details', {}, h('summary', {}, 'Last output of the training process'), h('pre', {}, s.failed.lastOutput)),
+  );
+}
+
+function chart(s: RunState): HTMLElement | undefined {
+  if (s.lossCurve.length === 0 && s.rows.length === 0) return undefined;
+  const total = s.started?.total_steps ?? s.progress?.total_steps ?? Math.max(1, ...s.lossCurve.map((p) => p.step));
+  return h('div', {}, h('h2', {}, 'Loss'), lossChart(s.lossCurve, s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })), total) as unknown as HTMLElement);
+}
+
+function table(s: RunState): HTMLElement | undefined {
+  if (s.rows.length === 0) return undefined;
+  return h('div', {}, h('h2', {}, 'Training results'),
+    grid('Training results', ['Training Loss', 'Epoch', 'Step', 'Validation Loss', 'Accuracy', 'F1'],
+      s.rows.map((r) => [four(r.training_loss), epoch(r.epoch), String(r.step), four(r.validation_loss), four(r.accuracy), four(r.f1)])));
+}
+
+function final(s: RunState): HTMLElement | undefined {
+  if (!s.final) return undefined;
+  const m = s.final.metrics;
+  const labels = m.labels;
+  return h('div', {},
+    divider(),
+    h('h2', {}, 'Final metrics'),
+    h('dl', { class: 'stats final-metrics' },
+      ...stat('Accuracy', four(m.eval_accuracy)),
+      ...stat(`F1 (${m.f1_average})`, four(m.eval_f1)),
+      ...stat('Validation loss', four(m.eval_loss)),
+      ...stat('Training loss', four(m.train_loss)),
+      ...stat('Training time', duration(m.train_runtime)),
+    ),
+    m.per_class.length > 0 && h('h3', {}, 'Per class'),
+    m.per_class.length > 0 && grid('Per-class metrics', ['Label', 'Precision', 'Recall', 'F1', 'Support'], m.per_class.map((c) => [c.label, four(c.precision), four(c.recall), four(c.f1), String(c.support)])),
+    m.confusion_matrix.length > 0 && h('h3', {}, 'Confusion matrix (rows: true label, columns: predicted)'),
+    m.confusion_matrix.length > 0 && grid('Confusion matrix', ['', ...labels], m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)])),
+    h('p', { class: 'facts' }, `Model, tokenizer and model card: ${s.final.outputDir}`),
+  );
+}
+
+function logTail(s: RunState): HTMLElement | undefined {
+  if (s.log.length === 0) return undefined;
+  return h('details', {}, h('summary', {}, `Log (${s.log.length} lines)`), h('pre', { class: 'log' }, s.log.map((l) => `${l.level === 'info' ? '' : `${l.level}: `}${l.text}`).join('\n')));
+}

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readColumnsSync } from '../core/data/readers';
 import { UserError } from '../core/errors';
+import type { AssistEnvironment } from './assist';
 import type { ConfigEnvironment } from './validate';
 import { validateConfig } from './validate';
 import type { TrainingConfig } from './schema';
@@ -17,6 +18,36 @@ export function fileSystemEnvironment(configDir: string, columnsOf: (file: strin
     columnsOf,
     listDirectory: (p) => { try { return fs.readdirSync(p); } catch { return []; } },
   };
+}
+
+/**
+ * The environment for the editor: dataset columns are cached by file and modification time, so
+ * re-validating on every keystroke does not re-read the data.
+ */
+export function editorEnvironment(configDir: string): AssistEnvironment {
+  const base = fileSystemEnvironment(configDir, cachedColumns);
+  return {
+    ...base,
+    listEntries: (folder) => {
+      try {
+        return fs.readdirSync(folder, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+const columnCache = new Map<string, { mtimeMs: number; size: number; columns: string[] | undefined }>();
+
+function cachedColumns(file: string): string[] | undefined {
+  const info = stat(file);
+  if (!info) return undefined;
+  const cached = columnCache.get(file);
+  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.columns;
+  const columns = readColumnsSync(file);
+  columnCache.set(file, { mtimeMs: info.mtimeMs, size: info.size, columns });
+  return columns;
 }
 
 /**

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { CONFIG_KEYS, CONFLICTS, SCHEMA, describeRange, type ConfigKey, type KeySpec, type NumberKey, type TrainingConfig } from './schema';
 import { closestMatches } from './suggest';
+import { formatValue } from './template';
 
 export type Severity = 'error' | 'warning';
 export type ProblemCode =
@@ -23,8 +24,8 @@ export interface Problem {
   message: string;
   range: Range;
   key?: string;
-  /** What a quick fix may offer: a replacement key name, a value within range, existing columns. */
-  fix?: { renameKeyTo?: string[]; clampTo?: number; columns?: string[]; removeKey?: boolean };
+  /** What quick fixes may offer: other key names, replacement values (nearest first), or removing the line. */
+  fix?: { renameKeyTo?: string[]; replaceValue?: string[]; removeKey?: boolean };
 }
 
 /** One `key: value` line of the file. */
@@ -116,7 +117,7 @@ export function validateConfig(text: string, env: ConfigEnvironment): Validation
   for (const { keys: [a, b], why } of CONFLICTS) {
     const second = values.get(b) ?? values.get(a);
     if (values.has(a) && values.has(b) && second) {
-      problems.push({ severity: 'error', code: 'conflict', key: b, range: second.entry.keyRange, message: `\`${a}\` and \`${b}\` conflict: ${why}.` });
+      problems.push({ severity: 'error', code: 'conflict', key: b, range: second.entry.keyRange, message: `\`${a}\` and \`${b}\` conflict: ${why}.`, fix: { removeKey: true } });
     }
   }
 
@@ -134,9 +135,9 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
     case 'number':
     case 'integer': {
       if (typeof value !== 'number' || Number.isNaN(value)) return at('type', `\`${key}\` must be a number, not ${describe(value)}.`);
-      if (spec.type === 'integer' && !Number.isInteger(value)) return at('type', `\`${key}\` must be a whole number, not ${value}.`, { clampTo: Math.round(value) });
+      if (spec.type === 'integer' && !Number.isInteger(value)) return at('type', `\`${key}\` must be a whole number, not ${value}.`, { replaceValue: [formatValue(Math.round(value))] });
       const bound = outOfRange(spec, value);
-      if (bound !== undefined) return at('range', `\`${key}\` must be ${describeRange(spec)}; ${value} is out of range.`, { clampTo: bound });
+      if (bound !== undefined) return at('range', `\`${key}\` must be ${describeRange(spec)}; ${value} is out of range.`, { replaceValue: [formatValue(bound)] });
       if (spec.advised && (value < spec.advised.min || value > spec.advised.max)) {
         return at('advice', `\`${key}\` ${value} is outside the usual ${spec.advised.min} to ${spec.advised.max}: ${spec.advised.why}.`, undefined, 'warning');
       }
@@ -146,13 +147,13 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
       if (typeof value !== 'string') {
         if (spec.enum && (typeof value === 'boolean' || typeof value === 'number')) {
           // YAML reads `no` as a string but `false` as a boolean: say which spellings are valid.
-          return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}, not ${describe(value)}.`);
+          return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}, not ${describe(value)}.`, { replaceValue: [...spec.enum] });
         }
         return at('type', `\`${key}\` must be a string, not ${describe(value)}.`);
       }
       if (spec.enum && !spec.enum.includes(value)) {
         const near = closestMatches(value, spec.enum);
-        return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}; \`${value}\` is not.${near.length ? ` Did you mean \`${near[0]}\`?` : ''}`);
+        return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}; \`${value}\` is not.${near.length ? ` Did you mean \`${near[0]}\`?` : ''}`, { replaceValue: [...near, ...spec.enum.filter((v) => !near.includes(v))] });
       }
       if (value.trim() === '') return at('type', `\`${key}\` is empty.`);
       return undefined;
@@ -201,7 +202,7 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
       problems.push({
         severity: 'error', code: 'missing-column', key, range: v.entry.valueRange,
         message: `\`${key}\`: the dataset has no column \`${v.value}\`; its columns are ${trainColumns.map((c) => `\`${c}\``).join(', ')}.`,
-        fix: { columns: near.length ? [...near, ...trainColumns.filter((c) => !near.includes(c))] : trainColumns },
+        fix: { replaceValue: [...near, ...trainColumns.filter((c) => !near.includes(c))].map((c) => formatValue(c)) },
       });
     }
   }
@@ -231,7 +232,7 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
 }
 
 /** Names this extension writes into an output folder (so they are not "other files"). */
-export const OUTPUT_ARTIFACTS = ['model.safetensors', 'config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'README.md', 'trainer_state.json', 'training_args.json', 'all_results.json', 'eval_results.json', 'train_results.json'];
+export const OUTPUT_ARTIFACTS = ['model.safetensors', 'config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'README.md', 'trainer_state.json', 'training_args.json', 'all_results.json', 'eval_results.json', 'train_results.json', 'classification_report.json'];
 
 function isOutputArtifact(name: string): boolean {
   return OUTPUT_ARTIFACTS.includes(name) || /^checkpoint-\d+$/.test(name) || name.startsWith('.');

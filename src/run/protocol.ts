@@ -162,6 +162,41 @@ export interface StartRequest extends RunMessage {
 
 export type HostToWorker = StartRequest | CancelRequest;
 
+/**
+ * Everything the run panel shows, kept by the extension host (src/run/runState.ts folds worker
+ * messages into it) and sent to the page as a snapshot: a page that was hidden or reloaded gets
+ * the whole state at once. Its size is bounded whatever the number of steps.
+ */
+export interface RunState {
+  runId: string;
+  title: string;
+  configFile: string;
+  dataset: string;
+  phase: Phase;
+  phaseDetail?: string;
+  started?: Omit<StartedMessage, 'type' | 'run_id'>;
+  download?: { file: string; bytes: number; total: number };
+  progress?: Omit<ProgressMessage, 'type' | 'run_id'>;
+  /** Training loss per step, downsampled (mean of merged neighbours) to at most ~2x CURVE_POINTS points. */
+  lossCurve: Array<{ step: number; loss: number }>;
+  /** Steps merged into each point of lossCurve. */
+  curveStride: number;
+  /** The results table, one row per evaluation. */
+  rows: Array<Omit<EvaluationMessage, 'type' | 'run_id'>>;
+  checkpoints: Array<{ path: string; step: number }>;
+  /** The last log lines (bounded). */
+  log: Array<{ level: LogMessage['level']; text: string }>;
+  final?: { metrics: FinalMetrics; outputDir: string; modelCard: string };
+  cancelled?: { step: number; checkpoint?: string };
+  failed?: { message: string; hint?: string; lastOutput?: string };
+  /** Wall-clock start of the run, ms since the epoch. */
+  startedAt: number;
+  endedAt?: number;
+}
+
+/** Host -> page. */
+export type HostToPage = { type: 'state'; state: RunState };
+
 /** Page -> host: the panel's buttons. Validated by `parsePageMessage` before use. */
 export type PageMessage =
   | { type: 'ready' }

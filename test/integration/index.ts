@@ -4,11 +4,13 @@
 // mocha has installed its globals (`suite`, `test`, ...) through the `pre-require` event.
 import Mocha from 'mocha';
 import activationSuite from './activation.test';
+import configSuite from './config.test';
+import panelSuite from './panel.test';
 
-const SUITES = [activationSuite];
+const SUITES = [activationSuite, configSuite, panelSuite];
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'integration', mocha);
   for (const declare of SUITES) declare();
   return new Promise((resolve, reject) => {

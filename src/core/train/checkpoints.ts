@@ -19,7 +19,10 @@ import { fromCheckpointLayout, memoryShape, toCheckpointLayout, type ParameterSp
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import type { BertTokenizer } from '../text/tokenizer';
 import type { AdamW } from './optimizer';
+import { listCheckpoints } from './checkpointFolders';
 import type { LogEntry, TrainerStateJson } from './trainerState';
+
+export { latestCheckpoint } from './checkpointFolders';
 
 /** What the trainer needs beyond weights and optimizer moments to continue a run. */
 export interface ResumeState {
@@ -40,8 +43,6 @@ export interface ResumeState {
   train_seconds: number;
   tokens_seen: number;
 }
-
-const CHECKPOINT = /^checkpoint-(\d+)$/;
 
 export interface CheckpointContents {
   model: DistilBertForSequenceClassification;
@@ -102,24 +103,6 @@ export function readResumeState(folder: string): ResumeState {
   } catch (error) {
     throw new UserError(`${folder} cannot be resumed: resume_state.json is missing or unreadable (${(error as Error).message})`, 'Resume from a complete checkpoint-<step> folder written by this extension.');
   }
-}
-
-/** checkpoint-<step> folders of an output folder, newest (highest step) last. */
-export function listCheckpoints(outputDir: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(outputDir);
-  } catch {
-    return [];
-  }
-  return names
-    .filter((name) => CHECKPOINT.test(name) && fs.existsSync(path.join(outputDir, name, 'resume_state.json')))
-    .sort((a, b) => Number(CHECKPOINT.exec(a)![1]) - Number(CHECKPOINT.exec(b)![1]))
-    .map((name) => path.join(outputDir, name));
-}
-
-export function latestCheckpoint(outputDir: string): string | undefined {
-  return listCheckpoints(outputDir).pop();
 }
 
 function pruneCheckpoints(outputDir: string, keep: number): void {

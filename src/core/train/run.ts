@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { TrainingConfig } from '../../config/schema';
 import { looksLikePath } from '../../config/validate';
 import type { RunEvent } from '../../run/protocol';
+import { CLASSIFICATION_REPORT, type ClassificationReport } from './outputFiles';
 import { prepareData } from '../data/dataset';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files';
@@ -162,5 +163,7 @@ function writeOutputs(outputDir: string, trainer: Trainer, loaded: ReturnType<ty
   writeJsonAtomic(path.join(outputDir, 'eval_results.json'), evalResults);
   writeJsonAtomic(path.join(outputDir, 'train_results.json'), trainResults);
   writeJsonAtomic(path.join(outputDir, 'all_results.json'), { ...evalResults, ...trainResults });
+  const report: ClassificationReport = { labels: m.labels, f1_average: m.f1_average, per_class: m.per_class, confusion_matrix: m.confusion_matrix };
+  writeJsonAtomic(path.join(outputDir, CLASSIFICATION_REPORT), report);
   writeFileAtomic(path.join(outputDir, 'README.md'), card);
 }

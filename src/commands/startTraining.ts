@@ -1,0 +1,90 @@
+// `Start training` / `Resume training` on a config file: refuse while the file has errors (and show
+// them), otherwise hand the resolved config (absolute paths) to the run manager.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { isConfigDocument, toRange, validateDocument } from '../config/language';
+import type { TrainingConfig } from '../config/schema';
+import { latestCheckpoint } from '../core/train/checkpointFolders';
+import type { Run, RunManager } from '../panel/runManager';
+
+/** The config document a command acts on: its argument, else the active editor's. */
+export async function configDocument(uri?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
+  const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+  if (!document || !isConfigDocument(document)) {
+    void vscode.window.showErrorMessage('Open a fine-tune config (*.finetune.yaml) first, or create one with "Fine-tune DistilBERT" on a dataset.');
+    return undefined;
+  }
+  return document;
+}
+
+/** The resolved config of a document, or undefined after showing why it cannot run. */
+export async function resolvedConfig(document: vscode.TextDocument): Promise<TrainingConfig | undefined> {
+  if (document.isDirty) await document.save();
+  const { problems, config, entries } = validateDocument(document);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !config) {
+    const editor = await vscode.window.showTextDocument(document);
+    const first = toRange(document, errors[0].range);
+    editor.selection = new vscode.Selection(first.start, first.end);
+    editor.revealRange(first, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    // Not awaited: the command returns at once; the notification stays until the user acts.
+    void vscode.window.showErrorMessage(
+      `${path.basename(document.uri.fsPath)} has ${errors.length} problem${errors.length > 1 ? 's' : ''}; training did not start. ${errors[0].message}`,
+      'Show Problems',
+    ).then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
+    return undefined;
+  }
+  if (!entries.some((e) => e.key === 'device')) {
+    config.device = vscode.workspace.getConfiguration('distilbertFinetuner').get<TrainingConfig['device']>('defaultDevice') ?? 'auto';
+  }
+  return config;
+}
+
+export async function startTraining(runs: RunManager, uri?: vscode.Uri, options: { resume?: boolean } = {}): Promise<Run | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage('Training runs a Node.js process on your files; trust this workspace to start it.');
+    return undefined;
+  }
+  const document = await configDocument(uri);
+  if (!document) return undefined;
+  if (runs.isRunning(document.uri)) {
+    const run = runs.runOf(document.uri)!;
+    runs.show(run);
+    void vscode.window.showInformationMessage('This config is already training; its panel is shown. Cancel it first to start again.');
+    return run;
+  }
+  const config = await resolvedConfig(document);
+  if (!config) return undefined;
+  if (options.resume && config.resume_from_checkpoint === undefined) {
+    if (!latestCheckpoint(config.output_dir)) {
+      void vscode.window.showErrorMessage(`There is no checkpoint to resume from in ${config.output_dir}.`);
+      return undefined;
+    }
+    config.resume_from_checkpoint = true;
+  }
+  return runs.start(config, document.uri);
+}
+
+export async function cancelTraining(runs: RunManager, uri?: vscode.Uri): Promise<void> {
+  const target = uri ? runs.runOf(uri) : runs.activeRuns().pop();
+  if (!target || !runs.isRunning(target.configUri)) {
+    void vscode.window.showInformationMessage('No training is running.');
+    return;
+  }
+  runs.cancel(target);
+}
+
+/** Shows a run's panel: the live or last run of this window, else the results in output_dir. */
+export async function showResults(runs: RunManager, uri?: vscode.Uri): Promise<void> {
+  const configUri = uri ?? (vscode.window.activeTextEditor && isConfigDocument(vscode.window.activeTextEditor.document) ? vscode.window.activeTextEditor.document.uri : runs.activeRuns().pop()?.configUri);
+  const run = configUri ? runs.runOf(configUri) : undefined;
+  if (run) {
+    runs.show(run);
+    return;
+  }
+  const document = configUri ? await vscode.workspace.openTextDocument(configUri) : undefined;
+  const config = document ? validateDocument(document).config : undefined;
+  if (!document || !config || !runs.showOutput(document.uri, config)) {
+    void vscode.window.showInformationMessage('There are no training results yet for this config: start training first.');
+  }
+}

@@ -1,0 +1,158 @@
+// The config language in VS Code: diagnostics as you type (and when a dataset changes),
+// completion, hover, quick fixes and the "Start training" code lens, for `finetune-yaml`
+// documents (*.finetune.yaml). The logic lives in validate.ts and assist.ts; this file only adapts
+// it to VS Code's types.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { COMMANDS, LANGUAGE_ID } from '../commands/ids';
+import { latestCheckpoint } from '../core/train/checkpointFolders';
+import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from './assist';
+import { editorEnvironment } from './environment';
+import { validateConfig, type Problem } from './validate';
+
+const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
+
+export function isConfigDocument(document: vscode.TextDocument): boolean {
+  return document.languageId === LANGUAGE_ID;
+}
+
+export function validateDocument(document: vscode.TextDocument) {
+  return validateConfig(document.getText(), editorEnvironment(path.dirname(document.uri.fsPath)));
+}
+
+export function toRange(document: vscode.TextDocument, [start, end]: [number, number]): vscode.Range {
+  return new vscode.Range(document.positionAt(start), document.positionAt(end));
+}
+
+function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.Diagnostic {
+  const diagnostic = new vscode.Diagnostic(toRange(document, problem.range), problem.message, problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+  diagnostic.source = 'fine-tune config';
+  diagnostic.code = problem.code;
+  return diagnostic;
+}
+
+export class ConfigLanguage implements vscode.Disposable {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection(LANGUAGE_ID);
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly isRunning: (config: vscode.Uri) => boolean) {
+    const datasets = vscode.workspace.createFileSystemWatcher('**/*.{csv,tsv,jsonl,json,ndjson,txt}');
+    this.disposables.push(
+      this.diagnostics,
+      this.lensesChanged,
+      datasets,
+      vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.validateSoon(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)),
+      datasets.onDidChange(() => this.validateAll()),
+      datasets.onDidCreate(() => this.validateAll()),
+      datasets.onDidDelete(() => this.validateAll()),
+      vscode.languages.registerCompletionItemProvider(SELECTOR, { provideCompletionItems: (d, p) => this.complete(d, p) }, ':', ' ', '/', '.'),
+      vscode.languages.registerHoverProvider(SELECTOR, { provideHover: (d, p) => this.hover(d, p) }),
+      vscode.languages.registerCodeActionsProvider(SELECTOR, { provideCodeActions: (d, r) => this.quickFixes(d, r) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.languages.registerCodeLensProvider(SELECTOR, { provideCodeLenses: (d) => this.codeLenses(d), onDidChangeCodeLenses: this.lensesChanged.event }),
+    );
+    this.validateAll();
+  }
+
+  /** Re-validates every open config (a dataset or a run changed). */
+  validateAll(): void {
+    for (const document of vscode.workspace.textDocuments) this.validate(document);
+    this.lensesChanged.fire();
+  }
+
+  validate(document: vscode.TextDocument): void {
+    if (!isConfigDocument(document) || document.uri.scheme !== 'file') return;
+    const { problems } = validateDocument(document);
+    this.diagnostics.set(document.uri, problems.map((p) => toDiagnostic(document, p)));
+  }
+
+  private validateSoon(document: vscode.TextDocument): void {
+    if (!isConfigDocument(document)) return;
+    const key = document.uri.toString();
+    clearTimeout(this.pending.get(key));
+    this.pending.set(key, setTimeout(() => {
+      this.pending.delete(key);
+      this.validate(document);
+    }, 150));
+  }
+
+  private complete(document: vscode.TextDocument, position: vscode.Position): vscode.CompletionItem[] {
+    const env = editorEnvironment(path.dirname(document.uri.fsPath));
+    return completions(document.getText(), document.offsetAt(position), env).map((data) => {
+      const item = new vscode.CompletionItem(data.label, KINDS[data.kind]);
+      item.insertText = data.insertText.includes('${') ? new vscode.SnippetString(data.insertText) : data.insertText;
+      item.range = toRange(document, data.range);
+      if (data.detail) item.detail = data.detail;
+      if (data.documentation) item.documentation = new vscode.MarkdownString(data.documentation);
+      if (data.sortText) item.sortText = data.sortText;
+      return item;
+    });
+  }
+
+  private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const found = keyAt(document.getText(), document.offsetAt(position));
+    const markdown = found && hoverMarkdown(found.key);
+    return markdown ? new vscode.Hover(new vscode.MarkdownString(markdown), toRange(document, found.range)) : undefined;
+  }
+
+  private quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const problem of validateDocument(document).problems) {
+      const problemRange = toRange(document, problem.range);
+      if (!problem.fix || !problemRange.intersection(range)) continue;
+      const diagnostic = toDiagnostic(document, problem);
+      const action = (title: string, edit: (e: vscode.WorkspaceEdit) => void, preferred: boolean) => {
+        const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+        a.edit = new vscode.WorkspaceEdit();
+        edit(a.edit);
+        a.diagnostics = [diagnostic];
+        a.isPreferred = preferred;
+        actions.push(a);
+      };
+      problem.fix.renameKeyTo?.forEach((name, i) => action(`Rename to \`${name}\``, (e) => e.replace(document.uri, problemRange, name), i === 0));
+      problem.fix.replaceValue?.slice(0, 8).forEach((value, i) => action(problem.code === 'missing-column' ? `Use column \`${value}\`` : `Change to \`${value}\``, (e) => e.replace(document.uri, problemRange, value), i === 0));
+      if (problem.fix.removeKey) {
+        const line = document.lineAt(problemRange.start.line);
+        action(`Remove \`${problem.key ?? document.getText(problemRange)}\``, (e) => e.delete(document.uri, line.rangeIncludingLineBreak), !problem.fix.renameKeyTo?.length);
+      }
+    }
+    return actions;
+  }
+
+  private codeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const top = new vscode.Range(0, 0, 0, 0);
+    if (this.isRunning(document.uri)) {
+      return [
+        new vscode.CodeLens(top, { title: '$(sync~spin) Training… Show run', command: COMMANDS.showResults, arguments: [document.uri] }),
+        new vscode.CodeLens(top, { title: '$(debug-stop) Cancel training', command: COMMANDS.cancelTraining, arguments: [document.uri] }),
+      ];
+    }
+    const lenses = [new vscode.CodeLens(top, { title: '$(play) Start training', command: COMMANDS.startTraining, arguments: [document.uri] })];
+    const checkpoint = latestCheckpoint(path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText())));
+    if (checkpoint) {
+      lenses.push(new vscode.CodeLens(top, { title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`, command: COMMANDS.resumeTraining, arguments: [document.uri] }));
+    }
+    const modelCard = path.join(path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText())), 'README.md');
+    if (fs.existsSync(modelCard)) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
+    return lenses;
+  }
+
+  dispose(): void {
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const KINDS: Record<CompletionKind, vscode.CompletionItemKind> = {
+  key: vscode.CompletionItemKind.Property,
+  enum: vscode.CompletionItemKind.EnumMember,
+  column: vscode.CompletionItemKind.Field,
+  file: vscode.CompletionItemKind.File,
+  folder: vscode.CompletionItemKind.Folder,
+  model: vscode.CompletionItemKind.Module,
+  value: vscode.CompletionItemKind.Value,
+};

@@ -1,0 +1,13 @@
+// Names of what a run writes besides the Hugging Face files, shared with the extension (which
+// reads them back to show an earlier run's results).
+import type { ClassMetrics } from '../../run/protocol';
+
+/** Per-class metrics and the confusion matrix of the final evaluation (the Trainer's files lack them). */
+export interface ClassificationReport {
+  labels: string[];
+  f1_average: string;
+  per_class: ClassMetrics[];
+  confusion_matrix: number[][];
+}
+
+export const CLASSIFICATION_REPORT = 'classification_report.json';

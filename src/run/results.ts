@@ -1,0 +1,46 @@
+// The results of a finished run, read back from its output folder: what "Show training results"
+// displays when the run's panel is gone (after a window reload, or for an older run).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLASSIFICATION_REPORT, type ClassificationReport } from '../core/train/outputFiles';
+import type { FinalMetrics, RunState } from './protocol';
+
+interface LogEntry { step: number; epoch?: number; loss?: number; eval_loss?: number; eval_accuracy?: number; eval_f1?: number; train_runtime?: number }
+
+/** A finished run's state from `output_dir`, or undefined when it holds no finished run. */
+export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' | 'title' | 'configFile' | 'dataset'>): RunState | undefined {
+  const read = (name: string) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(outputDir, name), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  };
+  const state = read('trainer_state.json') as { log_history: LogEntry[]; global_step: number; max_steps: number } | undefined;
+  const all = read('all_results.json') as Record<string, number> | undefined;
+  const report = read(CLASSIFICATION_REPORT) as ClassificationReport | undefined;
+  if (!state || !all) return undefined;
+  const rows: RunState['rows'] = [];
+  let trainingLoss: number | null = null;
+  const curve: RunState['lossCurve'] = [];
+  for (const log of state.log_history) {
+    if (log.loss !== undefined) {
+      trainingLoss = log.loss;
+      curve.push({ step: log.step, loss: log.loss });
+    } else if (log.eval_loss !== undefined && log.train_runtime === undefined) {
+      rows.push({ training_loss: trainingLoss, epoch: log.epoch ?? 0, step: log.step, validation_loss: log.eval_loss, accuracy: log.eval_accuracy ?? 0, f1: log.eval_f1 ?? 0 });
+    }
+  }
+  const metrics: FinalMetrics = {
+    eval_loss: all.eval_loss, eval_accuracy: all.eval_accuracy, eval_f1: all.eval_f1, f1_average: report?.f1_average ?? '',
+    per_class: report?.per_class ?? [], confusion_matrix: report?.confusion_matrix ?? [], labels: report?.labels ?? [],
+    train_loss: all.train_loss, train_runtime: all.train_runtime, train_samples_per_second: all.train_samples_per_second,
+    train_steps_per_second: all.train_steps_per_second, epoch: all.epoch, step: state.global_step,
+  };
+  const modified = fs.statSync(path.join(outputDir, 'all_results.json')).mtimeMs;
+  return {
+    ...base, phase: 'finished', lossCurve: curve, curveStride: 1, rows, checkpoints: [], log: [],
+    final: { metrics, outputDir, modelCard: path.join(outputDir, 'README.md') },
+    startedAt: modified - all.train_runtime * 1000, endedAt: modified,
+  };
+}
