@@ -32,8 +32,5 @@ export function lossChart(training: Array<{ step: number; loss: number }>, valid
   }
   if (training.length > 0) chart.append(svg('polyline', { points: training.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' '), class: 'train' }));
   for (const p of validation) chart.append(svg('circle', { cx: x(p.step), cy: y(p.loss), r: 4, class: 'validation' }));
-  const legend = svg('text', { x: WIDTH - PAD.right, y: PAD.top + 10, 'text-anchor': 'end', class: 'legend' });
-  legend.textContent = validation.length ? '— training loss   ● validation loss' : '— training loss';
-  chart.append(legend);
   return chart;
 }

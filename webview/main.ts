@@ -146,14 +146,18 @@ function failure(s: RunState): HTMLElement | undefined {
 function chart(s: RunState): HTMLElement | undefined {
   if (s.lossCurve.length === 0 && s.rows.length === 0) return undefined;
   const total = s.started?.total_steps ?? s.progress?.total_steps ?? Math.max(1, ...s.lossCurve.map((p) => p.step));
-  return h('div', {}, h('h2', {}, 'Loss'), lossChart(s.lossCurve, s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })), total) as unknown as HTMLElement);
+  return h('div', {},
+    h('h2', {}, 'Loss'),
+    lossChart(s.lossCurve, s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })), total) as unknown as HTMLElement,
+    h('p', { class: 'legend' }, h('span', { class: 'key train' }), 'training loss', s.curveStride > 1 ? ` (mean of ${s.curveStride} steps per point)` : '', h('span', { class: 'key validation' }), 'validation loss'));
 }
 
 function table(s: RunState): HTMLElement | undefined {
   if (s.rows.length === 0) return undefined;
   return h('div', {}, h('h2', {}, 'Training results'),
     grid('Training results', ['Training Loss', 'Epoch', 'Step', 'Validation Loss', 'Accuracy', 'F1'],
-      s.rows.map((r) => [four(r.training_loss), epoch(r.epoch), String(r.step), four(r.validation_loss), four(r.accuracy), four(r.f1)])));
+      s.rows.map((r) => [four(r.training_loss), epoch(r.epoch), String(r.step), four(r.validation_loss), four(r.accuracy), four(r.f1)]),
+      '10em 5.5em 5em 11.5em 7.5em 6.5em'));
 }
 
 function final(s: RunState): HTMLElement | undefined {
@@ -171,9 +175,9 @@ function final(s: RunState): HTMLElement | undefined {
       ...stat('Training time', duration(m.train_runtime)),
     ),
     m.per_class.length > 0 && h('h3', {}, 'Per class'),
-    m.per_class.length > 0 && grid('Per-class metrics', ['Label', 'Precision', 'Recall', 'F1', 'Support'], m.per_class.map((c) => [c.label, four(c.precision), four(c.recall), four(c.f1), String(c.support)])),
+    m.per_class.length > 0 && grid('Per-class metrics', ['Label', 'Precision', 'Recall', 'F1', 'Support'], m.per_class.map((c) => [c.label, four(c.precision), four(c.recall), four(c.f1), String(c.support)]), 'minmax(8em, 2fr) 8.5em 7.5em 7em 7.5em'),
     m.confusion_matrix.length > 0 && h('h3', {}, 'Confusion matrix (rows: true label, columns: predicted)'),
-    m.confusion_matrix.length > 0 && grid('Confusion matrix', ['', ...labels], m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)])),
+    m.confusion_matrix.length > 0 && grid('Confusion matrix', ['', ...labels], m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)]), `minmax(8em, 2fr) ${labels.map(() => 'minmax(5em, 1fr)').join(' ')}`),
     h('p', { class: 'facts' }, `Model, tokenizer and model card: ${s.final.outputDir}`),
   );
 }

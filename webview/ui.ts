@@ -37,9 +37,12 @@ export function spinner(label: string): HTMLElement {
 
 /** A read-only table: a header row and rows of text cells. */
 export function grid(label: string, headers: string[], rows: string[][], columnWidths?: string): HTMLElement {
-  const table = h('vscode-data-grid', { 'aria-label': label, 'generate-header': 'none', ...(columnWidths ? { 'grid-template-columns': columnWidths } : {}) });
-  const row = (cells: string[], header: boolean) => h('vscode-data-grid-row', header ? { 'row-type': 'header' } : {},
+  const widths: Record<string, string> = columnWidths ? { 'grid-template-columns': columnWidths } : {};
+  const table = h('vscode-data-grid', { 'aria-label': label, 'generate-header': 'none', ...widths });
+  // Rows written by hand (not from rowsData) need the column template themselves.
+  const row = (cells: string[], header: boolean) => h('vscode-data-grid-row', { ...(header ? { 'row-type': 'header' } : {}), ...widths },
     ...cells.map((text, i) => h('vscode-data-grid-cell', { 'grid-column': String(i + 1), ...(header ? { 'cell-type': 'columnheader' } : {}) }, text)));
   table.append(row(headers, true), ...rows.map((cells) => row(cells, false)));
-  return table;
+  // A narrow panel scrolls the table sideways rather than cutting columns.
+  return h('div', { class: 'table-scroll' }, table);
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands/ids';
 import type { TrainingConfig } from '../config/schema';
-import { latestCheckpoint } from '../core/train/checkpointFolders';
+import { newestCheckpoint } from '../core/train/checkpointFolders';
 import { TrainingProcess } from '../run/launcher';
 import type { PageMessage, RunState, WorkerMessage } from '../run/protocol';
 import { stateFromOutput } from '../run/results';
@@ -111,7 +111,7 @@ export class RunManager implements vscode.Disposable {
     if (isRunning(state)) {
       // The worker stopped with the old window (it writes a checkpoint when its parent goes away).
       const output = configOutputDir(state);
-      const checkpoint = output ? latestCheckpoint(output) : undefined;
+      const checkpoint = output ? newestCheckpoint(output) : undefined;
       state = { ...state, phase: 'cancelled', cancelled: { step: state.progress?.step ?? 0, checkpoint }, endedAt: Date.now() };
     }
     const run: Run = { id: state.runId, configUri: vscode.Uri.file(state.configFile), state };

@@ -108,7 +108,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startVsCodeServer(dirs: ServerDirs, workspace?: string): Promise<VsCodeServer> {
+export async function startVsCodeServer(dirs: ServerDirs, workspace?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<VsCodeServer> {
   if (!fs.existsSync(SERVER_MAIN)) throw new Error(`VS Code server missing at ${SERVER_MAIN}: run scripts/setup-vscode-host.sh`);
   const port = await freePort();
   const args = [
@@ -118,7 +118,7 @@ export async function startVsCodeServer(dirs: ServerDirs, workspace?: string): P
     ...(workspace ? ['--default-folder', workspace] : []),
   ];
   // Its own process group: the extension host and tsserver outlive a plain SIGTERM of the parent.
-  const child = spawn(process.execPath, args, { env: serverEnv(dirs), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...serverEnv(dirs), ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -37,8 +37,25 @@ export async function openExplorerContextMenuItem(page: Page, fileName: string, 
   }
 }
 
+/** Closes the notification toasts (they would cover the screenshot). */
+export async function dismissNotifications(page: Page): Promise<void> {
+  const close = page.locator('.notifications-toasts .codicon-notifications-clear');
+  for (let i = await close.count(); i > 0; i--) await close.first().click().catch(() => undefined);
+}
+
+/** Runs a command from the command palette, as a person would (F1, type, Enter). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
 /** Saves a screenshot under media/ (committed, shown in the README) and .test-runs/. */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  await dismissNotifications(page);
   const file = path.join(REPO_ROOT, 'media', name);
   await page.screenshot({ path: file });
   fs.copyFileSync(file, path.join(REPO_ROOT, '.test-runs', name));

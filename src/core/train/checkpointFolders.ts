@@ -22,3 +22,11 @@ export function listCheckpoints(outputDir: string): string[] {
 export function latestCheckpoint(outputDir: string): string | undefined {
   return listCheckpoints(outputDir).pop();
 }
+
+/** The checkpoint written last (by time), e.g. by a run that stopped when its window closed. */
+export function newestCheckpoint(outputDir: string): string | undefined {
+  return listCheckpoints(outputDir)
+    .map((folder) => ({ folder, mtime: fs.statSync(folder).mtimeMs }))
+    .sort((a, b) => a.mtime - b.mtime)
+    .pop()?.folder;
+}
