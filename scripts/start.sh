@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The main job: VS Code in the browser on 127.0.0.1 with this extension installed and a sample
+# workspace (real review sentences), and the headless CLI fine-tuning on the same sample.
+#
+#   ./scripts/start.sh            PORT=8080 by default; Ctrl+C stops everything
+#
+# With network, the CLI fine-tunes distilbert-base-uncased (downloaded once into the Hugging Face
+# cache). Offline, it says so and trains a small DistilBERT from scratch instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+port=${PORT:-8080}
+
+./scripts/setup.sh
+npm run --silent package
+
+run=$root/.vscode-host/run
+workspace=$run/workspace
+mkdir -p "$run"/{server-data,user-data/User,extensions,tmp}
+if [ ! -d "$workspace" ]; then
+  mkdir -p "$workspace"
+  cp sample/reviews.csv sample/reviews.finetune.yaml sample/reviews-small.finetune.yaml sample/README.md "$workspace/"
+  cp -r test/fixtures/workspace/tiny-model "$workspace/small-model"
+fi
+[ -f "$run/user-data/User/settings.json" ] || cat > "$run/user-data/User/settings.json" <<'JSON'
+{ "security.workspace.trust.enabled": false, "telemetry.telemetryLevel": "off", "update.mode": "none",
+  "extensions.autoCheckUpdates": false, "workbench.startupEditor": "none", "chat.disableAIFeatures": true }
+JSON
+
+server=.vscode-host/node_modules/code-server/lib/vscode/out/server-main.js
+node "$server" --extensions-dir "$run/extensions" --server-data-dir "$run/server-data" --user-data-dir "$run/user-data" \
+  --install-extension "$root/distilbert-finetuner-$(node -p "require('./package.json').version").vsix" --force >/dev/null
+
+EXTENSIONS_GALLERY='{}' TMPDIR=$run/tmp setsid node "$server" --host 127.0.0.1 --port "$port" --without-connection-token \
+  --accept-server-license-terms --telemetry-level off --disable-workspace-trust \
+  --server-data-dir "$run/server-data" --user-data-dir "$run/user-data" --extensions-dir "$run/extensions" \
+  > "$run/server.log" 2>&1 &
+server_pid=$!
+trap 'kill -- -"$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+
+echo
+echo "VS Code with DistilBERT Fine-Tuner: http://127.0.0.1:$port/?folder=$workspace"
+echo "  Right-click reviews.csv in the Explorer > Fine-tune DistilBERT, then Start training (code lens)."
+echo
+
+endpoint=${HF_ENDPOINT:-https://huggingface.co}
+cache=${HF_HUB_CACHE:-${HF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/huggingface}/hub}
+if [ -d "$cache/models--distilbert-base-uncased/snapshots" ] || curl -sf -o /dev/null --max-time 10 "$endpoint/api/models/distilbert-base-uncased"; then
+  echo "CLI: fine-tuning distilbert-base-uncased on reviews.csv (the reference recipe)"
+  config=$workspace/reviews.finetune.yaml
+else
+  echo "CLI: the Hugging Face hub ($endpoint) is unreachable and distilbert-base-uncased is not in the cache;"
+  echo "     training a small DistilBERT from scratch instead (no pretrained weights offline)."
+  config=$workspace/reviews-small.finetune.yaml
+fi
+node dist/cli.js train "$config" || echo "CLI training stopped (exit $?)."
+
+echo
+echo "VS Code keeps running at http://127.0.0.1:$port/?folder=$workspace — Ctrl+C to stop."
+wait "$server_pid"
