@@ -9,7 +9,7 @@
 // loads its .wasm files from its own package folder, and all of them must share one tfjs-core.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -22,6 +22,7 @@ const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, 
 /** Every file under `dir` whose name ends with `suffix`. */
 function filesUnder(dir, suffix) {
   const found = [];
+  if (!existsSync(dir)) return found;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) found.push(...filesUnder(path, suffix));
