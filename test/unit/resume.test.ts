@@ -107,3 +107,13 @@ test('the output folder holds the Trainer\'s files; the model card and trainer_s
   assert.deepEqual(reloaded.newlyInitialized, []);
   disposeModel(reloaded.model);
 });
+
+test('eval_strategy steps evaluates every eval_steps; logging_strategy epoch logs at epoch ends', async () => {
+  const { events, outcome } = await run({ output_dir: 'by-steps', save_strategy: 'no', eval_strategy: 'steps', eval_steps: 5, logging_strategy: 'epoch', num_train_epochs: 1 });
+  const rows = events.filter((e) => e.type === 'evaluation');
+  assert.deepEqual(rows.map((e) => e.type === 'evaluation' && e.step), [5, 10]);
+  assert.deepEqual(rows.map((e) => e.type === 'evaluation' && e.training_loss), [null, null], '"No log" before the first log at the end of the epoch');
+  const losses = outcome.history.filter((l) => l.loss !== undefined);
+  assert.deepEqual(losses.map((l) => l.step), [12]);
+  assert.equal(outcome.finalMetrics!.step, 12, 'a final evaluation after the last step');
+});

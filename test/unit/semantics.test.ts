@@ -160,3 +160,28 @@ test('the validation split is stratified, seeded and disjoint', () => {
   assert.equal([...a.validation].filter((i) => labels[i] === 1).length, 4);
   assert.equal(new Set([...a.train, ...a.validation]).size, 100);
 });
+
+test('gradient accumulation: two micro-batches of 2 make the same update as one batch of 4', async () => {
+  const fs = await import('node:fs');
+  const { loadModel, disposeModel } = await import('../../src/core/model/checkpoint');
+  const { optimizerStep } = await import('../../src/core/train/step');
+  const { fixture } = await import('./helpers');
+  const cases = JSON.parse(fs.readFileSync(fixture('tiny-distilbert', 'cases.json'), 'utf8'));
+  const ids: number[][] = cases.batch.input_ids.map((row: number[]) => row.slice(0, 4)); // 4 rows, no padding
+  const batch = (rows: number[][]) => ({ inputIds: Int32Array.from(rows.flat()), attentionMask: Int32Array.from(rows.flat().map(() => 1)), batchSize: rows.length, seqLength: 4 });
+  const labels = Int32Array.from(cases.batch.labels);
+  const run = (micro: Array<{ batch: ReturnType<typeof batch>; labels: Int32Array }>) => {
+    const { model, specs } = loadModel(fixture('tiny-distilbert'), { seed: 0 });
+    const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+    const result = optimizerStep(model, optimizer, micro, 1e-3, 1, undefined);
+    const weights = Array.from(model.params.get('classifier.weight')!.dataSync());
+    optimizer.dispose();
+    disposeModel(model);
+    return { result, weights };
+  };
+  const whole = run([{ batch: batch(ids), labels }]);
+  const accumulated = run([{ batch: batch(ids.slice(0, 2)), labels: labels.slice(0, 2) }, { batch: batch(ids.slice(2)), labels: labels.slice(2) }]);
+  near(accumulated.result.loss, whole.result.loss, 1e-6);
+  near(accumulated.result.gradNorm, whole.result.gradNorm, 1e-6);
+  whole.weights.forEach((w, i) => near(accumulated.weights[i], w, 1e-7));
+});
