@@ -9,6 +9,8 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v rg >/dev/null || need_apt+=(ripgrep)
 [ -f /usr/include/gssapi/gssapi.h ] || [ -f /usr/include/krb5.h ] || need_apt+=(libkrb5-dev)
+# OpenBLAS for the native kernel addon (optional: without it training runs on WebAssembly).
+[ -f /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a ] || need_apt+=(libopenblas-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   sudo_cmd=""
@@ -25,3 +27,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 ./scripts/setup-vscode-host.sh
+npm run --silent build:native

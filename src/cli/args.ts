@@ -1,7 +1,7 @@
 // Argument parsing for the CLI's commands (node's util.parseArgs, errors as user errors).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
-import type { Device } from '../core/train/backend';
+import type { BackendChoice } from '../core/train/backend';
 
 export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
@@ -13,8 +13,9 @@ export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
 
 export const DEVICE_OPTION = { device: { type: 'string' } } as const;
 
-export function deviceOf(value: string | undefined, fallback: Device = 'auto'): Device {
+/** --device: the config's devices, plus `native` and `js` to pick an exact CPU backend. */
+export function deviceOf(value: string | undefined, fallback: BackendChoice = 'auto'): BackendChoice {
   if (value === undefined) return fallback;
-  if (value === 'auto' || value === 'gpu' || value === 'cpu' || value === 'wasm') return value;
-  throw new UserError(`--device ${value}: expected auto, gpu, cpu or wasm`);
+  if (['auto', 'gpu', 'cpu', 'wasm', 'native', 'js'].includes(value)) return value as BackendChoice;
+  throw new UserError(`--device ${value}: expected auto, gpu, cpu, wasm (or native, js)`);
 }

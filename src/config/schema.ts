@@ -336,7 +336,8 @@ export interface TrainingConfig {
   resume_from_checkpoint?: boolean | string;
   f1_average: 'weighted' | 'macro' | 'micro' | 'binary';
   output_dir: string;
-  device: 'auto' | 'gpu' | 'cpu' | 'wasm';
+  /** A config file sets auto, gpu, cpu or wasm; `--device native|js` on the CLI picks an exact CPU backend. */
+  device: 'auto' | 'gpu' | 'cpu' | 'wasm' | 'native' | 'js';
 }
 
 // Compile-time proof that TrainingConfig and SCHEMA name the same keys.

@@ -5,7 +5,7 @@
 // Numbers are plain JSON numbers; field names follow the Hugging Face Trainer's log_history
 // (`loss`, `learning_rate`, `epoch`, `eval_loss`, ...) where one exists.
 
-export type Backend = 'tensorflow' | 'wasm' | 'cpu';
+export type Backend = 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export type Phase = 'starting' | 'resolving' | 'downloading' | 'tokenizing' | 'training' | 'evaluating' | 'saving' | 'finished' | 'cancelled' | 'failed';
 
 interface RunMessage {
@@ -15,7 +15,7 @@ interface RunMessage {
 /** The run has a backend, a model and data; training is about to start. */
 export interface StartedMessage extends RunMessage {
   type: 'started';
-  /** tfjs backend name: `tensorflow` (tfjs-node or tfjs-node-gpu), `wasm` or `cpu`. */
+  /** tfjs backend name: `tensorflow` (tfjs-node or tfjs-node-gpu), `native` (the OpenBLAS kernel addon), `wasm` or `cpu`. */
   backend: Backend;
   /** Human-readable: "CUDA GPU (tfjs-node-gpu)", "WebAssembly SIMD, 2 threads", ... */
   device: string;

@@ -24,7 +24,7 @@ function within(name: string, actual: unknown, expected: unknown, atol: number, 
   return worst;
 }
 
-for (const device of ['cpu', 'wasm']) {
+for (const device of ['js', 'wasm', 'native']) {
   test(`golden forward, gradient norm and 5-step AdamW trace on the ${device} backend`, () => {
     const out = JSON.parse(execFileSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', device], { encoding: 'utf8' }));
     const f = out.forward;
@@ -58,4 +58,11 @@ test('device gpu without tfjs-node-gpu is an error that says what is needed, nev
   assert.equal(result.stdout, '');
   assert.match(result.stderr, /device: gpu, but the GPU backend cannot load/);
   assert.match(result.stderr, /CUDA 11\.2 and cuDNN 8\.1/);
+});
+
+test('without the native addon, auto falls back to wasm, says so, and still reproduces the reference', () => {
+  const result = spawnSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', 'auto'], { encoding: 'utf8', env: { ...process.env, DISTILBERT_FINETUNE_NATIVE: '0' } });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /golden: backend WebAssembly/);
+  within('logits', JSON.parse(result.stdout).forward.logits, cases.forward.logits, 2e-6);
 });

@@ -7,4 +7,4 @@ before(async () => {
   await loadBackend('wasm');
 });
 
-test('a small DistilBERT from scratch learns UCI sentiment on the wasm backend', { timeout: 120_000 }, (t) => learnsUciSentiment(t, 'wasm'));
+test('a small DistilBERT from scratch learns UCI sentiment on the wasm backend', { timeout: 120_000 }, (t) => learnsUciSentiment(t, 'wasm', 'wasm'));

@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { loadBackend } from '../../src/core/train/backend';
 import { tf } from '../../src/core/tf';
 import { learningRateAt, lrLambda, warmupSteps, type Schedule } from '../../src/core/train/schedule';
-import { AdamW, clipGradients, globalGradNorm } from '../../src/core/train/optimizer';
+import { AdamW, clipCoefficient, globalGradNorm } from '../../src/core/train/optimizer';
 import { accuracy, confusionMatrix, f1Score, perClassMetrics } from '../../src/core/train/metrics';
 import { markdownTable, maybeRound, parseLogHistory, pythonFloat, hyperparameters } from '../../src/core/train/modelCard';
 import { planTraining } from '../../src/core/train/trainer';
@@ -54,15 +54,22 @@ test('steps and epochs: ceil(examples / batch) per epoch, max_steps overrides ep
   assert.equal(planTraining({ ...base, num_train_epochs: 1.5 }, 2400).totalSteps, 180);
 });
 
-test('clipping: the total norm over all tensors, scaled by max / (norm + 1e-6), untouched below the limit', () => {
+test('clipping: the total norm over all tensors; gradients scaled by max / (norm + 1e-6) before AdamW', () => {
   const grads = new Map([['a', tf.tensor1d([3, 0])], ['b', tf.tensor1d([0, 4])]]);
   const norm = globalGradNorm(grads);
   near(norm, 5, 1e-6);
-  const coef = clipGradients(grads, norm, 1);
+  const coef = clipCoefficient(norm, 1);
   near(coef, Math.fround(1 / Math.fround(5 + Math.fround(1e-6))), 1e-9);
-  near(globalGradNorm(grads), 1, 1e-6);
-  assert.equal(clipGradients(grads, globalGradNorm(grads), 10), 1);
-  assert.equal(clipGradients(grads, 3, 0), 1, 'max_grad_norm 0 disables clipping');
+  assert.equal(clipCoefficient(0.5, 1), 1, 'untouched below the limit');
+  assert.equal(clipCoefficient(3, 0), 1, 'max_grad_norm 0 disables clipping');
+  // AdamW applies the coefficient: with lr 0 nothing moves, but m holds (1 - b1) * coef * g.
+  const config = parseDistilBertConfig({ vocab_size: 4, dim: 2, n_layers: 1, n_heads: 1, hidden_dim: 2, max_position_embeddings: 4 });
+  const optimizer = new AdamW(parameterSpecs(config), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+  const params = new Map([['classifier.bias', tf.tensor1d([0, 0])]]);
+  optimizer.apply(params, new Map([['classifier.bias', tf.tensor1d([3, 4])]]), 0, coef);
+  const m = optimizer.expAvg.get('classifier.bias')!.dataSync();
+  near(m[0], 0.1 * 3 * coef, 1e-7);
+  near(m[1], 0.1 * 4 * coef, 1e-7);
 });
 
 test('AdamW: one step by hand, decoupled weight decay on weights only (not biases, not LayerNorm)', () => {

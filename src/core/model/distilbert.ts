@@ -17,8 +17,9 @@
 //
 // Shapes: B batch, T tokens, D = dim, H heads, dh = D / H, F = hidden_dim, N = B*T, L labels.
 // Linear weights are in memory as `[in, out]` (see parameters.ts).
-import { tf, tidy, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
+import { tf, tidy, type Tensor, type Tensor2D } from '../tf';
 import type { DistilBertConfig } from './config';
+import { MASKED_SCORE, attention, attentionBackward, columnSums, dropoutMask, embeddingGradient, gelu, geluBackward, layerNorm, layerNormBackward, linear, sumOverFirstAxis, type AttentionCache } from './ops';
 import { EMBEDDINGS, HEAD, layerNames, type LayerNames } from './parameters';
 
 export interface EncodedBatch {
@@ -37,10 +38,6 @@ export type Gradients = Map<string, Tensor>;
 export interface DropoutPlan {
   seed: number;
 }
-
-const LAYER_NORM_EPS = 1e-12;
-/** `torch.finfo(torch.float32).min`, what HF writes into the scores of masked keys. */
-const MASKED_SCORE = -3.4028234663852886e38;
 
 export class DistilBertForSequenceClassification {
   private readonly layers: LayerNames[];
@@ -119,13 +116,13 @@ export class DistilBertForSequenceClassification {
 
   // --- inputs -------------------------------------------------------------------------------
 
-  private inputs(batch: EncodedBatch): { ids: Tensor; maskBias: Tensor4D } {
+  private inputs(batch: EncodedBatch): { ids: Tensor; maskBias: Tensor2D } {
     const { batchSize: B, seqLength: T } = batch;
     const bias = new Float32Array(B * T);
     for (let i = 0; i < bias.length; i++) bias[i] = batch.attentionMask[i] ? 0 : MASKED_SCORE;
     return {
       ids: tf.tensor1d(batch.inputIds, 'int32'), //                      [N]
-      maskBias: tf.tensor4d(bias, [B, 1, 1, T]), //                       [B,1,1,T] added to scores
+      maskBias: tf.tensor2d(bias, [B, T]), //                             [B,T] added to every query's scores
     };
   }
 
@@ -150,7 +147,7 @@ export class DistilBertForSequenceClassification {
     keep(gradients, EMBEDDINGS.normWeight, ln.dWeight);
     keep(gradients, EMBEDDINGS.normBias, ln.dBias);
     if (!this.config.sinusoidal_pos_embds) {
-      const dPositions = tf.sum(tf.reshape(ln.dInput, [B, T, D]), 0); //  [T,D]
+      const dPositions = sumOverFirstAxis(tf.reshape(ln.dInput, [B, T, D])); // [T,D]
       keep(gradients, EMBEDDINGS.position, T < P ? tf.pad(dPositions, [[0, P - T], [0, 0]]) : dPositions);
     }
     // The word-embedding gradient scatters each token's row into its id (duplicates add up).
@@ -163,42 +160,40 @@ export class DistilBertForSequenceClassification {
         targets.push(batch.inputIds[i]);
       }
     }
-    const dRows = tf.gather(ln.dInput, tf.tensor1d(rows, 'int32')); //    [K,D]
-    keep(gradients, EMBEDDINGS.word, tf.scatterND(tf.tensor2d(targets, [targets.length, 1], 'int32'), dRows, [V, D]));
+    const dRows = rows.length === batch.inputIds.length ? ln.dInput : (tf.gather(ln.dInput, tf.tensor1d(rows, 'int32')) as Tensor2D); // [K,D]
+    keep(gradients, EMBEDDINGS.word, embeddingGradient(dRows, Int32Array.from(targets), V));
   }
 
   // --- transformer layer --------------------------------------------------------------------
 
-  private layerForward(i: number, x: Tensor2D, maskBias: Tensor4D, batch: EncodedBatch, firstTokenOnly: boolean, dropout: DropoutPlan | undefined): { out: Tensor2D; cache: LayerCache } {
+  private layerForward(i: number, x: Tensor2D, maskBias: Tensor2D, batch: EncodedBatch, firstTokenOnly: boolean, dropout: DropoutPlan | undefined): { out: Tensor2D; cache: LayerCache } {
     const n = this.layers[i];
     const { batchSize: B, seqLength: T } = batch;
     const { dim: D, n_heads: H } = this.config;
     const dh = this.headDim;
     const Tq = firstTokenOnly ? 1 : T;
-    const scale = 1 / Math.sqrt(dh);
 
-    // Queries for every token, or for token 0 only in the last layer.
+    // Queries for every token, or for token 0 only in the last layer; keys and values for every token.
     const xq = firstTokenOnly ? firstTokens(x, B, T, D) : x; //           [B*Tq,D]
-    const q = tf.mul(splitHeads(linear(xq, this.p(n.q), this.p(n.qBias)), B, Tq, H, dh), scale) as Tensor4D; // [B,H,Tq,dh]
-    const kT = splitHeadsTransposed(linear(x, this.p(n.k), this.p(n.kBias)), B, T, H, dh); //      [B,H,dh,T]
-    const v = splitHeads(linear(x, this.p(n.v), this.p(n.vBias)), B, T, H, dh);//                 [B,H,T,dh]
-    const scores = tf.add(tf.matMul(q, kT), maskBias); //                  [B,H,Tq,T]
-    const weights = tf.softmax(scores) as Tensor4D; //                     [B,H,Tq,T]
-    const attentionMask = dropout && this.config.attention_dropout > 0 ? dropoutMask(weights.shape, this.config.attention_dropout, siteSeed(dropout, i + 1, 1)) : undefined;
-    const weightsUsed = attentionMask ? (tf.mul(weights, attentionMask) as Tensor4D) : weights;
-    const context = mergeHeads(tf.matMul(weightsUsed, v), B, Tq, D); //    [B*Tq,D]
-    const attended = linear(context, this.p(n.out), this.p(n.outBias)); // [B*Tq,D]
-    const saNorm = layerNorm(tf.add(attended, xq), this.p(n.saNormWeight), this.p(n.saNormBias));
+    const attentionDropout = dropout && this.config.attention_dropout > 0 ? { rate: this.config.attention_dropout, seed: siteSeed(dropout, i + 1, 1) } : undefined;
+    const { context, cache: attended } = attention(
+      linear(xq, this.p(n.q), this.p(n.qBias)), //                           [B*Tq,D]
+      linear(x, this.p(n.k), this.p(n.kBias)), //                            [B*T,D]
+      linear(x, this.p(n.v), this.p(n.vBias)), //                            [B*T,D]
+      maskBias, { B, Tq, T, H, dh }, attentionDropout,
+    ); //                                                                   context [B*Tq,D]
+    const attendedOut = linear(context, this.p(n.out), this.p(n.outBias)); // [B*Tq,D]
+    const saNorm = layerNorm(attendedOut, this.p(n.saNormWeight), this.p(n.saNormBias), xq); // LN(attention + xq)
     const x1 = saNorm.y; //                                                [B*Tq,D]
 
     const hPre = linear(x1, this.p(n.lin1), this.p(n.lin1Bias)); //        [B*Tq,F]
     const h = this.activation(hPre);
     const f = linear(h, this.p(n.lin2), this.p(n.lin2Bias)); //            [B*Tq,D]
     const ffnMask = dropout && this.config.dropout > 0 ? dropoutMask(f.shape, this.config.dropout, siteSeed(dropout, i + 1, 2)) : undefined;
-    const outNorm = layerNorm(tf.add(ffnMask ? tf.mul(f, ffnMask) : f, x1), this.p(n.outNormWeight), this.p(n.outNormBias));
+    const outNorm = layerNorm(ffnMask ? (tf.mul(f, ffnMask) as Tensor2D) : f, this.p(n.outNormWeight), this.p(n.outNormBias), x1);
 
     const cache: LayerCache = {
-      x, xq, q, kT, v, weights, attentionMask, weightsUsed, context,
+      x, xq, attended, context,
       saXhat: saNorm.xhat, saRstd: saNorm.rstd, x1, hPre, h, ffnMask,
       outXhat: outNorm.xhat, outRstd: outNorm.rstd, firstTokenOnly,
     };
@@ -208,10 +203,7 @@ export class DistilBertForSequenceClassification {
   private layerBackward(i: number, c: LayerCache, dOut: Tensor2D, batch: EncodedBatch, gradients: Gradients): Tensor2D {
     const n = this.layers[i];
     const { batchSize: B, seqLength: T } = batch;
-    const { dim: D, n_heads: H } = this.config;
-    const dh = this.headDim;
-    const Tq = c.firstTokenOnly ? 1 : T;
-    const scale = 1 / Math.sqrt(dh);
+    const D = this.config.dim;
 
     // output_layer_norm(dropout(ffn) + x1)
     const outLn = layerNormBackward(dOut, c.outXhat, c.outRstd, this.p(n.outNormWeight));
@@ -219,7 +211,7 @@ export class DistilBertForSequenceClassification {
     keep(gradients, n.outNormBias, outLn.dBias);
     const dF = c.ffnMask ? (tf.mul(outLn.dInput, c.ffnMask) as Tensor2D) : outLn.dInput;
     const dH = linearBackward(c.h, this.p(n.lin2), dF, gradients, n.lin2, n.lin2Bias); //    [B*Tq,F]
-    const dHPre = tf.mul(dH, this.activationGrad(c.hPre)) as Tensor2D;
+    const dHPre = this.activationBackward(c.hPre, dH);
     const dX1 = tf.add(outLn.dInput, linearBackward(c.x1, this.p(n.lin1), dHPre, gradients, n.lin1, n.lin1Bias)) as Tensor2D;
 
     // sa_layer_norm(out_lin(context) + x)
@@ -228,19 +220,12 @@ export class DistilBertForSequenceClassification {
     keep(gradients, n.saNormBias, saLn.dBias);
     const dContext = linearBackward(c.context, this.p(n.out), saLn.dInput, gradients, n.out, n.outBias); // [B*Tq,D]
 
-    // context = weights @ v;  weights = softmax(q @ kT + mask)
-    const dContext4 = splitHeads(dContext, B, Tq, H, dh); //              [B,H,Tq,dh]
-    const dWeightsUsed = tf.matMul(dContext4, c.v, false, true); //       [B,H,Tq,T]
-    const dV = tf.matMul(c.weightsUsed, dContext4, true, false); //       [B,H,T,dh]
-    const dWeights = c.attentionMask ? tf.mul(dWeightsUsed, c.attentionMask) : dWeightsUsed;
-    const dScores = tf.mul(c.weights, tf.sub(dWeights, tf.sum(tf.mul(dWeights, c.weights), -1, true))); // [B,H,Tq,T]
-    const dQ = tf.mul(tf.matMul(dScores, c.kT, false, true), scale); //    [B,H,Tq,dh]
-    const dK = tf.matMul(dScores, c.q, true, false); //                    [B,H,T,dh]
-
-    const dXq = tf.add(saLn.dInput, linearBackward(c.xq, this.p(n.q), mergeHeads(dQ, B, Tq, D), gradients, n.q, n.qBias));
-    const dXk = linearBackward(c.x, this.p(n.k), mergeHeads(dK, B, T, D), gradients, n.k, n.kBias);
-    const dXv = linearBackward(c.x, this.p(n.v), mergeHeads(dV, B, T, D), gradients, n.v, n.vBias);
-    const dXq2 = c.firstTokenOnly ? expandFirstTokens(dXq as Tensor2D, B, T, D) : dXq;
+    // attention: context = dropout(softmax(q kT / sqrt(dh) + mask)) v
+    const { dQ, dK, dV } = attentionBackward(c.attended, dContext);
+    const dXq = tf.add(saLn.dInput, linearBackward(c.xq, this.p(n.q), dQ, gradients, n.q, n.qBias)) as Tensor2D;
+    const dXk = linearBackward(c.x, this.p(n.k), dK, gradients, n.k, n.kBias);
+    const dXv = linearBackward(c.x, this.p(n.v), dV, gradients, n.v, n.vBias);
+    const dXq2 = c.firstTokenOnly ? expandFirstTokens(dXq, B, T, D) : dXq;
     return tf.addN([dXk, dXv, dXq2]) as Tensor2D; //                     [N,D]
   }
 
@@ -270,17 +255,12 @@ export class DistilBertForSequenceClassification {
   }
 
   private activation(z: Tensor2D): Tensor2D {
-    if (this.config.activation === 'relu') return tf.relu(z);
-    // Exact GELU: 0.5 z (1 + erf(z / sqrt 2)).
-    return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2)))) as Tensor2D;
+    return this.config.activation === 'relu' ? tf.relu(z) : gelu(z);
   }
 
-  private activationGrad(z: Tensor2D): Tensor2D {
-    if (this.config.activation === 'relu') return tf.step(z) as Tensor2D;
-    // d/dz gelu = 0.5 (1 + erf(z / sqrt 2)) + z * exp(-z^2 / 2) / sqrt(2 pi)
-    const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2))));
-    const pdf = tf.mul(tf.exp(tf.mul(tf.square(z), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-    return tf.add(cdf, tf.mul(z, pdf)) as Tensor2D;
+  /** dy * activation'(z). */
+  private activationBackward(z: Tensor2D, dy: Tensor2D): Tensor2D {
+    return this.config.activation === 'relu' ? (tf.mul(dy, tf.step(z)) as Tensor2D) : geluBackward(z, dy);
   }
 }
 
@@ -294,8 +274,7 @@ interface EmbeddingsCache {
 }
 
 interface LayerCache {
-  x: Tensor2D; xq: Tensor2D; q: Tensor4D; kT: Tensor4D; v: Tensor4D;
-  weights: Tensor4D; attentionMask?: Tensor; weightsUsed: Tensor4D; context: Tensor2D;
+  x: Tensor2D; xq: Tensor2D; attended: AttentionCache; context: Tensor2D;
   saXhat: Tensor2D; saRstd: Tensor2D; x1: Tensor2D; hPre: Tensor2D; h: Tensor2D; ffnMask?: Tensor;
   outXhat: Tensor2D; outRstd: Tensor2D;
   firstTokenOnly: boolean;
@@ -310,50 +289,22 @@ interface HeadCache {
 
 // --- building blocks ----------------------------------------------------------------------------
 
-/** y = x @ W + b, with W in `[in, out]` layout. */
-function linear(x: Tensor2D, weight: Tensor2D, bias: Tensor): Tensor2D {
-  return tf.fused.matMul({ a: x, b: weight, bias }) as Tensor2D;
-}
-
 /**
  * Backward of y = x @ W + b: stores dW = x^T dy and db = sum(dy) in `gradients`, returns dx = dy W^T.
  */
 function linearBackward(x: Tensor2D, weight: Tensor2D, dy: Tensor2D, gradients: Gradients, weightName: string, biasName: string): Tensor2D {
-  keep(gradients, weightName, tf.matMul(x, dy, true, false)); //          [in,out]
-  keep(gradients, biasName, tf.sum(dy, 0)); //                            [out]
-  return tf.matMul(dy, weight, false, true) as Tensor2D; //               [rows,in]
+  keep(gradients, weightName, matMulTransposed(x, dy, true, false)); //   [in,out] = x^T dy
+  keep(gradients, biasName, columnSums(dy)); //                           [out]
+  return matMulTransposed(dy, weight, false, true); //                    [rows,in] = dy W^T
 }
 
-/** LayerNorm over the last axis (biased variance, eps 1e-12), keeping what its backward needs. */
-function layerNorm(z: Tensor2D, weight: Tensor, bias: Tensor): { y: Tensor2D; xhat: Tensor2D; rstd: Tensor2D } {
-  const mean = tf.mean(z, -1, true); //                                   [rows,1]
-  const centered = tf.sub(z, mean);
-  const variance = tf.mean(tf.square(centered), -1, true);
-  const rstd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPS)) as Tensor2D; //  [rows,1]
-  const xhat = tf.mul(centered, rstd) as Tensor2D;
-  return { y: tf.add(tf.mul(xhat, weight), bias) as Tensor2D, xhat, rstd };
-}
-
-/** dz = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), with dxhat = dy * weight. */
-function layerNormBackward(dy: Tensor2D, xhat: Tensor2D, rstd: Tensor2D, weight: Tensor): { dInput: Tensor2D; dWeight: Tensor; dBias: Tensor } {
-  const dXhat = tf.mul(dy, weight);
-  const dInput = tf.mul(rstd, tf.sub(tf.sub(dXhat, tf.mean(dXhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dXhat, xhat), -1, true)))) as Tensor2D;
-  return { dInput, dWeight: tf.sum(tf.mul(dy, xhat), 0), dBias: tf.sum(dy, 0) };
-}
-
-/** [B*T,D] -> [B,H,T,dh]: head h holds features h*dh .. h*dh+dh-1. */
-function splitHeads(x: Tensor2D, B: number, T: number, H: number, dh: number): Tensor4D {
-  return tf.transpose(tf.reshape(x, [B, T, H, dh]), [0, 2, 1, 3]);
-}
-
-/** [B*T,D] -> [B,H,dh,T]: keys laid out for `q @ kT`. */
-function splitHeadsTransposed(x: Tensor2D, B: number, T: number, H: number, dh: number): Tensor4D {
-  return tf.transpose(tf.reshape(x, [B, T, H, dh]), [0, 2, 3, 1]);
-}
-
-/** [B,H,T,dh] -> [B*T,D]. */
-function mergeHeads(x: Tensor, B: number, T: number, D: number): Tensor2D {
-  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, D]);
+/**
+ * A matmul with a transposed operand. wasm's fast matmul (XNNPACK) only takes plain operands, and
+ * its transposed variant is a scalar loop ~15x slower: there the transpose is materialized first.
+ */
+function matMulTransposed(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean): Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
 }
 
 /** Rows of token 0: [B*T,D] -> [B,D]. */
@@ -364,11 +315,6 @@ function firstTokens(x: Tensor2D, B: number, T: number, D: number): Tensor2D {
 /** The inverse scatter of firstTokens: [B,D] -> [B*T,D], zeros at tokens 1..T-1. */
 function expandFirstTokens(d: Tensor2D, B: number, T: number, D: number): Tensor2D {
   return tf.reshape(tf.pad(tf.reshape(d, [B, 1, D]), [[0, 0], [0, T - 1], [0, 0]]), [B * T, D]);
-}
-
-/** Inverted dropout: keep with probability 1 - rate, scale kept values by 1 / (1 - rate). */
-function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
-  return tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), rate), 'float32'), 1 / (1 - rate));
 }
 
 /** A seed per (step seed, layer, site), so every mask of a step is distinct and reproducible. */
@@ -382,8 +328,11 @@ function keep(gradients: Gradients, name: string, value: Tensor): void {
   gradients.set(name, tf.keep(value));
 }
 
+/** Disposes every tensor in a cache object (nested objects included). */
 function disposeAll(container: object): void {
   for (const value of Object.values(container)) {
-    if (value && typeof (value as Tensor).dispose === 'function') (value as Tensor).dispose();
+    if (!value || typeof value !== 'object') continue;
+    if (typeof (value as Tensor).dispose === 'function') (value as Tensor).dispose();
+    else disposeAll(value);
   }
 }

@@ -1,17 +1,22 @@
 // Choosing and loading the TensorFlow.js backend, and saying which one ran.
 //
 // `auto` takes the fastest that loads: @tensorflow/tfjs-node-gpu (CUDA) -> @tensorflow/tfjs-node
-// (native CPU) -> @tensorflow/tfjs-backend-wasm -> the pure JavaScript `cpu` backend. The native
-// packages are optional (their install downloads libtensorflow); they are looked up in
-// `nativeModulesPath` first, then next to this program. `gpu` never falls back silently.
+// (libtensorflow on the CPU) -> `native` (tfjs' cpu backend with this project's OpenBLAS kernel
+// addon, src/core/native) -> @tensorflow/tfjs-backend-wasm -> the pure JavaScript `cpu` backend.
+// The tfjs-node packages are optional (their install downloads libtensorflow); they are looked up
+// in `nativeModulesPath` first, then next to this program. `gpu` never falls back silently.
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { loadAddon } from '../native/addon';
+import { NATIVE_BACKEND, registerNativeBackend } from '../native/backend';
 import { bindTf, type Tf } from '../tf';
 import type { Backend } from '../../run/protocol';
 
 export type Device = 'auto' | 'gpu' | 'cpu' | 'wasm';
+/** Devices, plus exact backends for tests and benchmarks: `native` (addon kernels), `js` (pure JavaScript). */
+export type BackendChoice = Device | 'native' | 'js';
 
 export interface BackendInfo {
   backend: Backend;
@@ -40,13 +45,13 @@ export function currentBackend(): BackendInfo | undefined {
 
 const GPU_REQUIREMENTS = '@tensorflow/tfjs-node-gpu 4.22 needs Linux x86_64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8 on the library path), and an install with network access (it downloads libtensorflow): npm install @tensorflow/tfjs-node-gpu';
 
-export async function loadBackend(device: Device, options: BackendOptions = {}): Promise<BackendInfo> {
+export async function loadBackend(device: BackendChoice, options: BackendOptions = {}): Promise<BackendInfo> {
   if (loaded) {
     if (device === 'auto' || matches(device, loaded)) return loaded;
     throw new Error(`backend ${loaded.backend} is already loaded in this process; cannot switch to ${device}`);
   }
   const skipped: string[] = [];
-  const attempt = async (kind: 'gpu' | 'node' | 'wasm' | 'cpu'): Promise<BackendInfo | undefined> => {
+  const attempt = async (kind: keyof typeof LOADERS): Promise<BackendInfo | undefined> => {
     try {
       return await LOADERS[kind](options);
     } catch (error) {
@@ -61,13 +66,19 @@ export async function loadBackend(device: Device, options: BackendOptions = {}):
       if (!info) throw new UserError(`device: gpu, but the GPU backend cannot load (${skipped[0].replace(/^gpu: /, '')})`, GPU_REQUIREMENTS);
       break;
     case 'cpu':
-      info = (await attempt('node')) ?? (await attempt('cpu'));
+      info = (await attempt('node')) ?? (await attempt('native')) ?? (await attempt('cpu'));
       break;
     case 'wasm':
       info = await attempt('wasm');
       break;
+    case 'native':
+      info = await attempt('native');
+      break;
+    case 'js':
+      info = await attempt('cpu');
+      break;
     case 'auto':
-      info = (await attempt('gpu')) ?? (await attempt('node')) ?? (await attempt('wasm')) ?? (await attempt('cpu'));
+      info = (await attempt('gpu')) ?? (await attempt('node')) ?? (await attempt('native')) ?? (await attempt('wasm')) ?? (await attempt('cpu'));
       break;
   }
   if (!info) throw new UserError(`no TensorFlow.js backend could load for device ${device}: ${skipped.join('; ')}`);
@@ -75,10 +86,12 @@ export async function loadBackend(device: Device, options: BackendOptions = {}):
   return loaded;
 }
 
-function matches(device: Device, info: BackendInfo): boolean {
+function matches(device: BackendChoice, info: BackendInfo): boolean {
   if (device === 'wasm') return info.backend === 'wasm';
   if (device === 'gpu') return info.package.includes('gpu');
-  return info.backend === 'cpu' || info.package === '@tensorflow/tfjs-node';
+  if (device === 'native') return info.backend === 'native';
+  if (device === 'js') return info.backend === 'cpu';
+  return info.backend === 'cpu' || info.backend === 'native' || info.package === '@tensorflow/tfjs-node';
 }
 
 /** require() that looks in the configured native modules folder first, then next to this program. */
@@ -112,7 +125,7 @@ function quietly<T>(load: () => T): T {
   }
 }
 
-const LOADERS: Record<'gpu' | 'node' | 'wasm' | 'cpu', (options: BackendOptions) => Promise<BackendInfo>> = {
+const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: BackendOptions) => Promise<BackendInfo>> = {
   async gpu(options) {
     if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`not available on ${process.platform}-${process.arch}`);
     const namespace = quietly(() => requireFrom(options, '@tensorflow/tfjs-node-gpu')) as Tf;
@@ -127,6 +140,17 @@ const LOADERS: Record<'gpu' | 'node' | 'wasm' | 'cpu', (options: BackendOptions)
     await namespace.ready();
     bindTf(namespace);
     return { backend: 'tensorflow', device: `native CPU (tfjs-node, ${os.cpus().length} cores)`, package: '@tensorflow/tfjs-node', tfjsVersion: versionOf(namespace), skipped: [] };
+  },
+  async native() {
+    const { addon, reason } = loadAddon();
+    if (!addon) throw new Error(reason);
+    const namespace = require('@tensorflow/tfjs-core') as Tf;
+    const cpuModule = require('@tensorflow/tfjs-backend-cpu') as Parameters<typeof registerNativeBackend>[1];
+    registerNativeBackend(namespace, cpuModule, addon);
+    if (!(await namespace.setBackend(NATIVE_BACKEND))) throw new Error('the native backend failed to initialize');
+    bindTf(namespace);
+    const blas = addon.blasConfig.split(' ').slice(0, 2).join(' ');
+    return { backend: 'native', device: `native CPU kernels (${blas}, ${addon.blasThreads} thread${addon.blasThreads === 1 ? '' : 's'})`, package: 'distilbert_native.node + @tensorflow/tfjs-backend-cpu', tfjsVersion: versionOf(namespace), skipped: [] };
   },
   async wasm(options) {
     const namespace = require('@tensorflow/tfjs-core') as Tf;

@@ -3,6 +3,7 @@
 // default, bias corrections in float32, a fixed learning rate, and no decoupled weight decay.
 import { tf, type Tensor } from '../tf';
 import type { Gradients, Params } from '../model/distilbert';
+import { nativeKernels } from '../model/ops';
 import type { ParameterSpec } from '../model/parameters';
 
 export interface AdamWSettings {
@@ -24,24 +25,38 @@ export class AdamW {
   }
 
   /**
-   * One update of every parameter that has a gradient, at learning rate `lr`:
+   * One update of every parameter that has a gradient, at learning rate `lr`, with the gradients
+   * scaled by `gradScale` first (the clipping coefficient):
    *   p <- p (1 - lr wd);  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
    *   p <- p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-   * The bias corrections are computed in double precision, as torch does on the host.
+   * The bias corrections are computed in double precision, as torch does on the host. On the
+   * native backend each tensor is updated in place in one pass (as torch's in-place ops do).
    */
-  apply(params: Params, gradients: Gradients, lr: number): void {
+  apply(params: Params, gradients: Gradients, lr: number, gradScale = 1): void {
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const t = this.step + 1;
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const native = nativeKernels();
     for (const [name, grad] of gradients) {
       const param = params.get(name)!;
+      const decay = weightDecay > 0 && this.decay.has(name) ? 1 - lr * weightDecay : 1;
+      if (native) {
+        if (!this.expAvg.has(name)) {
+          this.expAvg.set(name, tf.zerosLike(param));
+          this.expAvgSq.set(name, tf.zerosLike(param));
+        }
+        const data = (x: Tensor) => x.dataSync() as Float32Array;
+        native.adamw(data(param), data(grad), data(this.expAvg.get(name)!), data(this.expAvgSq.get(name)!), decay, beta1, beta2, epsilon, stepSize, bc2Sqrt, gradScale);
+        continue;
+      }
       const [m, v, p] = tf.tidy(() => {
         const m0 = this.expAvg.get(name) ?? tf.zerosLike(param);
         const v0 = this.expAvgSq.get(name) ?? tf.zerosLike(param);
-        const m1 = tf.add(tf.mul(m0, beta1), tf.mul(grad, 1 - beta1));
-        const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        const decayed = weightDecay > 0 && this.decay.has(name) ? tf.mul(param, 1 - lr * weightDecay) : param;
+        const g = gradScale !== 1 ? tf.mul(grad, gradScale) : grad;
+        const m1 = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
+        const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const decayed = decay !== 1 ? tf.mul(param, decay) : param;
         const denominator = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), epsilon);
         const p1 = tf.sub(decayed, tf.mul(tf.div(m1, denominator), stepSize));
         return [m1, v1, p1];
@@ -68,9 +83,15 @@ export class AdamW {
  * norm(stack([norm(g) for g])). Returned as a float32 value.
  */
 export function globalGradNorm(gradients: Gradients): number {
-  const squares = tf.tidy(() => tf.stack([...gradients.values()].map((g) => tf.sum(tf.square(g)))));
-  const values = squares.dataSync();
-  squares.dispose();
+  const native = nativeKernels();
+  let values: number[];
+  if (native) {
+    values = [...gradients.values()].map((g) => native.sumSquares(g.dataSync() as Float32Array));
+  } else {
+    const squares = tf.tidy(() => tf.stack([...gradients.values()].map((g) => tf.sum(tf.square(g)))));
+    values = Array.from(squares.dataSync());
+    squares.dispose();
+  }
   let total = 0;
   for (const sumOfSquares of values) {
     const norm = Math.fround(Math.sqrt(sumOfSquares));
@@ -80,16 +101,10 @@ export function globalGradNorm(gradients: Gradients): number {
 }
 
 /**
- * Scales every gradient by min(1, maxNorm / (norm + 1e-6)) in float32, as torch does (it always
- * multiplies, by 1 when the norm is small). Returns the coefficient. maxNorm <= 0 disables clipping.
+ * clip_grad_norm_'s coefficient: min(1, maxNorm / (norm + 1e-6)) in float32; torch multiplies
+ * every gradient by it (AdamW.apply does, as `gradScale`). maxNorm <= 0 disables clipping.
  */
-export function clipGradients(gradients: Gradients, norm: number, maxNorm: number): number {
+export function clipCoefficient(norm: number, maxNorm: number): number {
   if (!(maxNorm > 0)) return 1;
-  const coef = Math.min(1, Math.fround(Math.fround(maxNorm) / Math.fround(norm + Math.fround(1e-6))));
-  if (coef >= 1) return 1;
-  for (const [name, grad] of gradients) {
-    gradients.set(name, tf.tidy(() => tf.mul(grad, coef)));
-    grad.dispose();
-  }
-  return coef;
+  return Math.min(1, Math.fround(Math.fround(maxNorm) / Math.fround(norm + Math.fround(1e-6))));
 }

@@ -3,7 +3,7 @@
 // clip to max_grad_norm -> AdamW at this step's learning rate.
 import { tf } from '../tf';
 import type { DistilBertForSequenceClassification, DropoutPlan, EncodedBatch, Gradients } from '../model/distilbert';
-import { clipGradients, globalGradNorm, type AdamW } from './optimizer';
+import { clipCoefficient, globalGradNorm, type AdamW } from './optimizer';
 
 export interface MicroBatch {
   batch: EncodedBatch;
@@ -46,8 +46,8 @@ export function optimizerStep(
   });
   const gradients = summed!;
   const gradNorm = globalGradNorm(gradients);
-  const clipCoefficient = clipGradients(gradients, gradNorm, maxGradNorm);
-  optimizer.apply(model.params, gradients, learningRate);
+  const coefficient = clipCoefficient(gradNorm, maxGradNorm);
+  optimizer.apply(model.params, gradients, learningRate, coefficient);
   for (const grad of gradients.values()) grad.dispose();
-  return { loss: lossSum / microBatches.length, gradNorm, clipCoefficient };
+  return { loss: lossSum / microBatches.length, gradNorm, clipCoefficient: coefficient };
 }

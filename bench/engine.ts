@@ -1,0 +1,50 @@
+// One engine's measurements, in its own process (a process loads one tfjs backend):
+//   node out/bench/engine.js <backend> <train|infer> <batch> <seq> <repeats> [warmup]
+// Prints one JSON line per measurement, with the median step time.
+import { loadBackend, type Device } from '../src/core/train/backend';
+import { DistilBertForSequenceClassification, type EncodedBatch } from '../src/core/model/distilbert';
+import { parseDistilBertConfig } from '../src/core/model/config';
+import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from '../src/core/model/parameters';
+import { AdamW } from '../src/core/train/optimizer';
+import { optimizerStep } from '../src/core/train/step';
+import { tf } from '../src/core/tf';
+
+export async function main(argv: string[]): Promise<void> {
+  const [device, mode, batchText, seqText, repeatsText, warmupText = '1'] = argv;
+  const backend = await loadBackend(device as Device);
+  const config = parseDistilBertConfig({ num_labels: 2 });
+  const specs = parameterSpecs(config);
+  const params = new Map(specs.map((s) => [s.name, tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32')]));
+  const model = new DistilBertForSequenceClassification(config, params);
+  const B = Number(batchText);
+  const T = Number(seqText);
+  const batch: EncodedBatch = {
+    inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 29000)),
+    attentionMask: new Int32Array(B * T).fill(1),
+    batchSize: B,
+    seqLength: T,
+  };
+  const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
+  const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+  let step = 0;
+  const once = mode === 'train'
+    ? () => optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++)
+    : () => model.logits(batch).dispose();
+  for (let i = 0; i < Number(warmupText); i++) once();
+  const times: number[] = [];
+  let peak = 0;
+  for (let i = 0; i < Number(repeatsText); i++) {
+    const start = performance.now();
+    once();
+    times.push((performance.now() - start) / 1000);
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  process.stdout.write(`${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`);
+}
+
+if (require.main === module) main(process.argv.slice(2)).catch((error) => {
+  console.error(error);
+  process.exit(2);
+});

@@ -1,0 +1,693 @@
+// Native CPU kernels for the training worker: matrix products through OpenBLAS, and fused
+// element-wise kernels for DistilBERT's hot operations. Every function works on typed arrays the
+// caller allocated (no allocation here), so TensorFlow.js' cpu backend data is used in place.
+//
+// Built with node-gyp against plain N-API (a C ABI that is stable across Node.js and Electron
+// versions); optional: when it is not built or cannot load, training runs on wasm or JavaScript.
+#include <node_api.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// --- a small thread pool for the element-wise kernels ------------------------------------------------
+// parallelFor(n, fn) splits [0, n) into one contiguous range per core and runs them at once (the
+// caller takes the first). Small ranges run inline: a hand-off costs more than it saves.
+class Pool {
+ public:
+  Pool() {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 1; i < cores; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  size_t size() const { return workers_.size() + 1; }
+
+  void run(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain) {
+    const int64_t parts = std::min<int64_t>(static_cast<int64_t>(size()), std::max<int64_t>(1, n / grain));
+    if (parts <= 1) {
+      fn(0, n);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = &fn;
+      n_ = n;
+      parts_ = parts;
+      pending_ = parts - 1;
+      ++generation_;
+    }
+    wake_.notify_all();
+    fn(0, n / parts);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void loop(unsigned index) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int64_t, int64_t)>* job;
+      int64_t n, parts;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || (generation_ != seen && job_ != nullptr && index < parts_); });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+        n = n_;
+        parts = parts_;
+      }
+      (*job)(n * index / parts, n * (index + 1) / parts);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  int64_t n_ = 0, parts_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+Pool& pool() {
+  static Pool instance;
+  return instance;
+}
+
+/** Runs fn(begin, end) over [0, n) on all cores when there is at least `grain` work per core. */
+void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain = 1 << 15) {
+  pool().run(n, fn, grain);
+}
+
+// --- argument helpers --------------------------------------------------------------------------
+
+struct Args {
+  static constexpr size_t kCapacity = 24;
+  napi_env env;
+  size_t count = kCapacity;
+  napi_value values[kCapacity];
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info) : env(e) {
+    // napi_get_cb_info reports the number of arguments passed, which may exceed the buffer.
+    napi_get_cb_info(env, info, &count, values, nullptr, nullptr);
+    if (count > kCapacity) {
+      count = kCapacity;
+      fail("too many arguments");
+    }
+  }
+
+  void fail(const char* message) {
+    if (ok) napi_throw_type_error(env, nullptr, message);
+    ok = false;
+  }
+
+  template <typename T>
+  T* array(size_t i, size_t* length = nullptr) {
+    if (i >= count) {
+      fail("missing typed array argument");
+      return nullptr;
+    }
+    napi_typedarray_type type;
+    size_t n = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, values[i], &type, &n, &data, nullptr, nullptr) != napi_ok) {
+      fail("expected a typed array");
+      return nullptr;
+    }
+    if (length) *length = n;
+    return static_cast<T*>(data);
+  }
+
+  double number(size_t i) {
+    double v = 0;
+    if (i >= count || napi_get_value_double(env, values[i], &v) != napi_ok) fail("expected a number");
+    return v;
+  }
+
+  int64_t integer(size_t i) { return static_cast<int64_t>(number(i)); }
+  bool boolean(size_t i) {
+    bool v = false;
+    if (i >= count || napi_get_value_bool(env, values[i], &v) != napi_ok) fail("expected a boolean");
+    return v;
+  }
+};
+
+napi_value undefined(napi_env env) {
+  napi_value v;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+// --- matrix products ---------------------------------------------------------------------------
+
+// gemm(transA, transB, M, N, K, A, B, C, batch, strideA, strideB, strideC, beta, bias?)
+// Row-major C[b] = op(A[b]) op(B[b]) (+ beta C[b]) (+ bias broadcast over rows), for b < batch.
+// A stride of 0 reuses the same matrix for every batch entry (broadcasting).
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  bool transA = a.boolean(0), transB = a.boolean(1);
+  int64_t M = a.integer(2), N = a.integer(3), K = a.integer(4);
+  float* A = a.array<float>(5);
+  float* B = a.array<float>(6);
+  float* C = a.array<float>(7);
+  int64_t batch = a.integer(8), strideA = a.integer(9), strideB = a.integer(10), strideC = a.integer(11);
+  float beta = static_cast<float>(a.number(12));
+  float* bias = nullptr;
+  if (a.count > 13) {
+    napi_valuetype type;
+    napi_typeof(env, a.values[13], &type);
+    if (type == napi_object) bias = a.array<float>(13);
+  }
+  if (!a.ok) return nullptr;
+  const int lda = transA ? M : K, ldb = transB ? K : N;
+  for (int64_t b = 0; b < batch; ++b) {
+    float* c = C + b * strideC;
+    float beta_b = beta;
+    if (bias) {
+      for (int64_t i = 0; i < M; ++i) std::memcpy(c + i * N, bias, sizeof(float) * N);
+      beta_b = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f, A + b * strideA, lda, B + b * strideB, ldb, beta_b, c, static_cast<int>(N));
+  }
+  return undefined(env);
+}
+
+// gemmHeads(transA, transB, M, N, K, alpha, A, lda, aB, aH, B, ldb, bB, bH, C, ldc, cB, cH, batches, heads):
+// for b < batches, h < heads: C[b,h] = alpha op(A[b,h]) op(B[b,h]), where X[b,h] starts at
+// X + b*xB + h*xH with leading dimension ldx. Attention over all heads of a [tokens, dim] matrix
+// (head h = columns h*dh .. h*dh+dh-1) without splitting the heads into their own arrays.
+napi_value GemmHeads(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  bool transA = a.boolean(0), transB = a.boolean(1);
+  int64_t M = a.integer(2), N = a.integer(3), K = a.integer(4);
+  float alpha = static_cast<float>(a.number(5));
+  float* A = a.array<float>(6);
+  int64_t lda = a.integer(7), aB = a.integer(8), aH = a.integer(9);
+  float* B = a.array<float>(10);
+  int64_t ldb = a.integer(11), bB = a.integer(12), bH = a.integer(13);
+  float* C = a.array<float>(14);
+  int64_t ldc = a.integer(15), cB = a.integer(16), cH = a.integer(17);
+  int64_t batches = a.integer(18), heads = a.integer(19);
+  if (!a.ok) return nullptr;
+  // Many small products: run them on all cores, each product single-threaded.
+  const int previous = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  parallelFor(batches * heads, [=](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      const int64_t b = i / heads, h = i % heads;
+      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A + b * aB + h * aH, static_cast<int>(lda),
+                  B + b * bB + h * bH, static_cast<int>(ldb), 0.0f, C + b * cB + h * cH, static_cast<int>(ldc));
+    }
+  }, 1);
+  openblas_set_num_threads(previous);
+  return undefined(env);
+}
+
+// --- LayerNorm ---------------------------------------------------------------------------------
+
+// layerNorm(x, gamma, beta, rows, dim, eps, y, xhat, rstd, residual?): z = x (+ residual);
+// xhat = (z - mean) / sqrt(var + eps); y = xhat * gamma + beta. Statistics in double precision.
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  float* x = a.array<float>(0);
+  float* gamma = a.array<float>(1);
+  float* beta = a.array<float>(2);
+  int64_t rows = a.integer(3), dim = a.integer(4);
+  double eps = a.number(5);
+  float* y = a.array<float>(6);
+  float* xhat = a.array<float>(7);
+  float* rstd = a.array<float>(8);
+  float* residual = nullptr;
+  if (a.count > 9) {
+    napi_valuetype type;
+    napi_typeof(env, a.values[9], &type);
+    if (type == napi_object) residual = a.array<float>(9);
+  }
+  if (!a.ok) return nullptr;
+  parallelFor(rows, [=](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const float* in = x + r * dim;
+      const float* add = residual ? residual + r * dim : nullptr;
+      float* h = xhat + r * dim;
+      double sum = 0;
+      for (int64_t i = 0; i < dim; ++i) {
+        float z = add ? in[i] + add[i] : in[i];
+        h[i] = z;
+        sum += z;
+      }
+      const float mean = static_cast<float>(sum / dim);
+      double squares = 0;
+      for (int64_t i = 0; i < dim; ++i) {
+        float d = h[i] - mean;
+        h[i] = d;
+        squares += static_cast<double>(d) * d;
+      }
+      const float inv = static_cast<float>(1.0 / std::sqrt(squares / dim + eps));
+      rstd[r] = inv;
+      float* out = y + r * dim;
+      for (int64_t i = 0; i < dim; ++i) {
+        h[i] *= inv;
+        out[i] = h[i] * gamma[i] + beta[i];
+      }
+    }
+  }, std::max<int64_t>(1, 16384 / dim));
+  return undefined(env);
+}
+
+// layerNormGrad(dy, xhat, rstd, gamma, rows, dim, dx, dgamma, dbeta, dxAdd?):
+// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) (+ dxAdd), dxhat = dy * gamma;
+// dgamma = sum(dy * xhat), dbeta = sum(dy) over rows.
+napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  float* dy = a.array<float>(0);
+  float* xhat = a.array<float>(1);
+  float* rstd = a.array<float>(2);
+  float* gamma = a.array<float>(3);
+  int64_t rows = a.integer(4), dim = a.integer(5);
+  float* dx = a.array<float>(6);
+  float* dgamma = a.array<float>(7);
+  float* dbeta = a.array<float>(8);
+  float* dxAdd = nullptr;
+  if (a.count > 9) {
+    napi_valuetype type;
+    napi_typeof(env, a.values[9], &type);
+    if (type == napi_object) dxAdd = a.array<float>(9);
+  }
+  if (!a.ok) return nullptr;
+  std::vector<double> g(dim, 0.0), b(dim, 0.0);
+  std::mutex merge;
+  parallelFor(rows, [&](int64_t first, int64_t last) {
+    std::vector<double> gl(dim, 0.0), bl(dim, 0.0);
+    for (int64_t r = first; r < last; ++r) {
+      const float* d = dy + r * dim;
+      const float* h = xhat + r * dim;
+      double mean1 = 0, mean2 = 0;
+      for (int64_t i = 0; i < dim; ++i) {
+        const float dh = d[i] * gamma[i];
+        mean1 += dh;
+        mean2 += static_cast<double>(dh) * h[i];
+        gl[i] += static_cast<double>(d[i]) * h[i];
+        bl[i] += d[i];
+      }
+      const float m1 = static_cast<float>(mean1 / dim), m2 = static_cast<float>(mean2 / dim);
+      const float inv = rstd[r];
+      float* out = dx + r * dim;
+      const float* add = dxAdd ? dxAdd + r * dim : nullptr;
+      for (int64_t i = 0; i < dim; ++i) {
+        const float v = inv * (d[i] * gamma[i] - m1 - h[i] * m2);
+        out[i] = add ? v + add[i] : v;
+      }
+    }
+    std::lock_guard<std::mutex> lock(merge);
+    for (int64_t i = 0; i < dim; ++i) {
+      g[i] += gl[i];
+      b[i] += bl[i];
+    }
+  }, std::max<int64_t>(1, 16384 / dim));
+  for (int64_t i = 0; i < dim; ++i) {
+    dgamma[i] = static_cast<float>(g[i]);
+    dbeta[i] = static_cast<float>(b[i]);
+  }
+  return undefined(env);
+}
+
+// --- GELU (exact, erf) ---------------------------------------------------------------------------
+
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* z = a.array<float>(0, &n);
+  float* y = a.array<float>(1);
+  if (!a.ok) return nullptr;
+  parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = 0.5f * z[i] * (1.0f + std::erf(z[i] * static_cast<float>(M_SQRT1_2)));
+  }, 1 << 13);
+  return undefined(env);
+}
+
+// geluGrad(z, dy, dz): dz = dy * (0.5 (1 + erf(z / sqrt 2)) + z exp(-z^2 / 2) / sqrt(2 pi))
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* z = a.array<float>(0, &n);
+  float* dy = a.array<float>(1);
+  float* dz = a.array<float>(2);
+  if (!a.ok) return nullptr;
+  const float inv_sqrt_2pi = static_cast<float>(0.3989422804014327);
+  parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float x = z[i];
+      const float cdf = 0.5f * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
+      dz[i] = dy[i] * (cdf + x * std::exp(-0.5f * x * x) * inv_sqrt_2pi);
+    }
+  }, 1 << 13);
+  return undefined(env);
+}
+
+// --- attention softmax -----------------------------------------------------------------------------
+
+// softmax(scores, rows, cols, y, maskBias?, rowsPerMask): y = softmax(scores + mask) per row.
+// maskBias holds one row of `cols` additive values per `rowsPerMask` rows (per batch entry).
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  float* x = a.array<float>(0);
+  int64_t rows = a.integer(1), cols = a.integer(2);
+  float* y = a.array<float>(3);
+  float* mask = nullptr;
+  int64_t rowsPerMask = 1;
+  if (a.count > 4) {
+    napi_valuetype type;
+    napi_typeof(env, a.values[4], &type);
+    if (type == napi_object) {
+      mask = a.array<float>(4);
+      rowsPerMask = a.integer(5);
+    }
+  }
+  if (!a.ok) return nullptr;
+  parallelFor(rows, [=](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const float* in = x + r * cols;
+      const float* m = mask ? mask + (r / rowsPerMask) * cols : nullptr;
+      float* out = y + r * cols;
+      float max = -INFINITY;
+      for (int64_t i = 0; i < cols; ++i) {
+        const float v = m ? in[i] + m[i] : in[i];
+        out[i] = v;
+        if (v > max) max = v;
+      }
+      double sum = 0;
+      for (int64_t i = 0; i < cols; ++i) {
+        out[i] = std::exp(out[i] - max);
+        sum += out[i];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      for (int64_t i = 0; i < cols; ++i) out[i] *= inv;
+    }
+  }, std::max<int64_t>(1, 8192 / cols));
+  return undefined(env);
+}
+
+// softmaxGrad(w, dw, rows, cols, ds, dropMask?): with dw' = dw * dropMask (when given),
+// ds = w * (dw' - sum(dw' * w)) per row.
+napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  float* w = a.array<float>(0);
+  float* dw = a.array<float>(1);
+  int64_t rows = a.integer(2), cols = a.integer(3);
+  float* ds = a.array<float>(4);
+  float* drop = nullptr;
+  if (a.count > 5) {
+    napi_valuetype type;
+    napi_typeof(env, a.values[5], &type);
+    if (type == napi_object) drop = a.array<float>(5);
+  }
+  if (!a.ok) return nullptr;
+  parallelFor(rows, [=](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const float* wr = w + r * cols;
+      const float* dr = dw + r * cols;
+      const float* kr = drop ? drop + r * cols : nullptr;
+      float* out = ds + r * cols;
+      double dot = 0;
+      for (int64_t i = 0; i < cols; ++i) {
+        const float g = kr ? dr[i] * kr[i] : dr[i];
+        out[i] = g;
+        dot += static_cast<double>(g) * wr[i];
+      }
+      const float d = static_cast<float>(dot);
+      for (int64_t i = 0; i < cols; ++i) out[i] = wr[i] * (out[i] - d);
+    }
+  }, std::max<int64_t>(1, 8192 / cols));
+  return undefined(env);
+}
+
+// --- dropout ---------------------------------------------------------------------------------------
+
+inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// dropoutMask(out, rate, seed): out[i] = 0 with probability `rate`, else 1 / (1 - rate).
+// Counter-based (element i draws hash(seed, i)), so a mask is a pure function of its seed.
+napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* out = a.array<float>(0, &n);
+  double rate = a.number(1);
+  uint64_t seed = static_cast<uint64_t>(a.number(2));
+  if (!a.ok) return nullptr;
+  const float keep = static_cast<float>(1.0 / (1.0 - rate));
+  const uint64_t threshold = static_cast<uint64_t>(rate * 18446744073709551616.0);
+  const uint64_t base = splitmix64(seed);
+  parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) out[i] = splitmix64(base ^ (static_cast<uint64_t>(i) * 0xd1b54a32d192ed03ULL)) < threshold ? 0.0f : keep;
+  });
+  return undefined(env);
+}
+
+// --- optimizer -------------------------------------------------------------------------------------
+
+// adamw(p, g, m, v, decay, beta1, beta2, eps, stepSize, bc2Sqrt, gradScale): in place, one pass:
+// g' = g * gradScale; p *= decay; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+// p -= stepSize * m / (sqrt(v) / bc2Sqrt + eps)      (torch.optim.AdamW, single-tensor path)
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* p = a.array<float>(0, &n);
+  float* g = a.array<float>(1);
+  float* m = a.array<float>(2);
+  float* v = a.array<float>(3);
+  const float decay = static_cast<float>(a.number(4));
+  const float b1 = static_cast<float>(a.number(5)), b2 = static_cast<float>(a.number(6));
+  const float eps = static_cast<float>(a.number(7));
+  const float stepSize = static_cast<float>(a.number(8));
+  const float bc2Sqrt = static_cast<float>(a.number(9));
+  const float scale = static_cast<float>(a.number(10));
+  if (!a.ok) return nullptr;
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+  parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float grad = g[i] * scale;
+      const float mi = m[i] * b1 + grad * c1;
+      const float vi = v[i] * b2 + grad * grad * c2;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay - stepSize * (mi / (std::sqrt(vi) / bc2Sqrt + eps));
+    }
+  });
+  return undefined(env);
+}
+
+// sumSquares(x): the sum of x^2 in double precision (for the gradient norm).
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* x = a.array<float>(0, &n);
+  if (!a.ok) return nullptr;
+  double s = 0;
+  std::mutex merge;
+  parallelFor(static_cast<int64_t>(n), [&](int64_t begin, int64_t end) {
+    double local = 0;
+    for (int64_t i = begin; i < end; ++i) local += static_cast<double>(x[i]) * x[i];
+    std::lock_guard<std::mutex> lock(merge);
+    s += local;
+  });
+  napi_value result;
+  napi_create_double(env, s, &result);
+  return result;
+}
+
+// --- data movement ---------------------------------------------------------------------------------
+
+// permute(x, out, shape, perm): out = transpose(x, perm) for float32 or int32 data (4-byte items),
+// rank <= 6; the innermost contiguous run is copied with memcpy when the last axis stays last.
+napi_value Permute(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  uint32_t* x = a.array<uint32_t>(0);
+  uint32_t* out = a.array<uint32_t>(1);
+  size_t rank = 0, rank2 = 0;
+  int32_t* shape = a.array<int32_t>(2, &rank);
+  int32_t* perm = a.array<int32_t>(3, &rank2);
+  if (!a.ok) return nullptr;
+  if (rank > 6 || rank != rank2) {
+    a.fail("permute: rank must be <= 6 and match perm");
+    return nullptr;
+  }
+  int64_t inStrides[6], outShape[6];
+  int64_t stride = 1;
+  for (int i = static_cast<int>(rank) - 1; i >= 0; --i) {
+    inStrides[i] = stride;
+    stride *= shape[i];
+  }
+  for (size_t i = 0; i < rank; ++i) outShape[i] = shape[perm[i]];
+  const bool lastStays = perm[rank - 1] == static_cast<int32_t>(rank - 1);
+  const int64_t run = lastStays ? outShape[rank - 1] : 1;
+  const size_t outerRank = lastStays ? rank - 1 : rank;
+  int64_t index[6] = {0, 0, 0, 0, 0, 0};
+  const int64_t total = stride;
+  for (int64_t o = 0; o < total; o += run) {
+    int64_t source = 0;
+    for (size_t i = 0; i < outerRank; ++i) source += index[i] * inStrides[perm[i]];
+    if (lastStays) std::memcpy(out + o, x + source, sizeof(uint32_t) * run);
+    else out[o] = x[source];
+    for (int i = static_cast<int>(outerRank) - 1; i >= 0; --i) {
+      if (++index[i] < outShape[i]) break;
+      index[i] = 0;
+    }
+  }
+  return undefined(env);
+}
+
+// --- element-wise arithmetic -------------------------------------------------------------------------
+
+// binary(op, a, b, out, mode): op 0 add, 1 subtract, 2 multiply, 3 divide.
+// mode 0: same length; 1: b is one value; 2: b repeats along a (b.length divides a.length,
+// a trailing-dimension broadcast); 3: a is one value.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int64_t op = a.integer(0);
+  size_t na = 0, nb = 0, n = 0;
+  float* x = a.array<float>(1, &na);
+  float* y = a.array<float>(2, &nb);
+  float* out = a.array<float>(3, &n);
+  int64_t mode = a.integer(4);
+  if (!a.ok) return nullptr;
+  auto apply = [op](float p, float q) {
+    switch (op) {
+      case 0: return p + q;
+      case 1: return p - q;
+      case 2: return p * q;
+      default: return p / q;
+    }
+  };
+  if (mode == 2) {
+    const int64_t rows = static_cast<int64_t>(n / nb);
+    parallelFor(rows, [=](int64_t first, int64_t last) {
+      for (int64_t r = first; r < last; ++r)
+        for (size_t j = 0; j < nb; ++j) out[r * nb + j] = apply(x[r * nb + j], y[j]);
+    }, std::max<int64_t>(1, 32768 / static_cast<int64_t>(nb)));
+    return undefined(env);
+  }
+  parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) {
+    if (mode == 0) for (int64_t i = begin; i < end; ++i) out[i] = apply(x[i], y[i]);
+    else if (mode == 1) { const float q = y[0]; for (int64_t i = begin; i < end; ++i) out[i] = apply(x[i], q); }
+    else { const float p = x[0]; for (int64_t i = begin; i < end; ++i) out[i] = apply(p, y[i]); }
+  });
+  return undefined(env);
+}
+
+// addN(out, ...arrays): out = sum of arrays of equal length.
+napi_value AddN(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* out = a.array<float>(0, &n);
+  std::vector<float*> inputs;
+  for (size_t i = 1; i < a.count; ++i) inputs.push_back(a.array<float>(i));
+  if (!a.ok || inputs.empty()) return nullptr;
+  parallelFor(static_cast<int64_t>(n), [&](int64_t begin, int64_t end) {
+    std::memcpy(out + begin, inputs[0] + begin, sizeof(float) * (end - begin));
+    for (size_t k = 1; k < inputs.size(); ++k) {
+      const float* in = inputs[k];
+      for (int64_t i = begin; i < end; ++i) out[i] += in[i];
+    }
+  });
+  return undefined(env);
+}
+
+// gatherRows(table, indices, rowLength, out): out[i] = table[indices[i]] (rows of rowLength values).
+napi_value GatherRows(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t tableLength = 0, count = 0;
+  uint32_t* table = a.array<uint32_t>(0, &tableLength);
+  int32_t* indices = a.array<int32_t>(1, &count);
+  int64_t row = a.integer(2);
+  uint32_t* out = a.array<uint32_t>(3);
+  if (!a.ok) return nullptr;
+  const int64_t rows = static_cast<int64_t>(tableLength) / row;
+  for (size_t i = 0; i < count; ++i) {
+    if (indices[i] < 0 || indices[i] >= rows) {
+      a.fail("gatherRows: index out of range");
+      return nullptr;
+    }
+    std::memcpy(out + i * row, table + static_cast<int64_t>(indices[i]) * row, sizeof(uint32_t) * row);
+  }
+  return undefined(env);
+}
+
+// scatterAddRows(updates, targets, rowLength, out): out[targets[i]] += updates[i] (rows); out is
+// zero-filled by the caller. The gradient of an embedding lookup (repeated ids add up).
+napi_value ScatterAddRows(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t count = 0, outLength = 0;
+  float* updates = a.array<float>(0);
+  int32_t* targets = a.array<int32_t>(1, &count);
+  int64_t row = a.integer(2);
+  float* out = a.array<float>(3, &outLength);
+  if (!a.ok) return nullptr;
+  const int64_t rows = static_cast<int64_t>(outLength) / row;
+  for (size_t i = 0; i < count; ++i) {
+    if (targets[i] < 0 || targets[i] >= rows) {
+      a.fail("scatterAddRows: index out of range");
+      return nullptr;
+    }
+    float* dst = out + static_cast<int64_t>(targets[i]) * row;
+    const float* src = updates + i * row;
+    for (int64_t j = 0; j < row; ++j) dst[j] += src[j];
+  }
+  return undefined(env);
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } functions[] = {
+      {"gemm", Gemm}, {"gemmHeads", GemmHeads}, {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad}, {"gelu", Gelu}, {"geluGrad", GeluGrad},
+      {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad}, {"dropoutMask", DropoutMask}, {"adamw", AdamW},
+      {"sumSquares", SumSquares}, {"permute", Permute}, {"binary", Binary}, {"addN", AddN}, {"gatherRows", GatherRows}, {"scatterAddRows", ScatterAddRows},
+  };
+  for (const auto& f : functions) {
+    napi_value value;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &value);
+    napi_set_named_property(env, exports, f.name, value);
+  }
+  napi_value config;
+  napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &config);
+  napi_set_named_property(env, exports, "blasConfig", config);
+  napi_value threads;
+  napi_create_int32(env, openblas_get_num_threads(), &threads);
+  napi_set_named_property(env, exports, "blasThreads", threads);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
