@@ -50,7 +50,7 @@ const tests = [
   // Test harness (starts VS Code's server, drives chromium) and the end-to-end tests.
   { ...node, entryPoints: [...filesUnder('test/e2e', '.test.ts'), 'test/support/runIntegration.ts'], outdir: 'out/test', outbase: 'test', external: ['playwright-core', ...tfjsExternal], sourcemap: 'inline' },
   // Benchmarks that run our own code.
-  { ...node, entryPoints: filesUnder('bench', '.ts'), outdir: 'out/bench', outbase: 'bench', external: tfjsExternal },
+  { ...node, entryPoints: filesUnder('bench', '.ts'), outdir: 'out/bench', outbase: 'bench', external: [...tfjsExternal, 'tokenizers', 'playwright-core'] },
 ];
 
 const configs = production ? shipped : [...shipped, ...tests];

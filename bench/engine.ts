@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  process.stdout.write(`${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`);
+  process.stdout.write(`${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, seconds: times, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`);
 }
 
 if (require.main === module) main(process.argv.slice(2)).catch((error) => {

@@ -6,8 +6,9 @@ import Mocha from 'mocha';
 import activationSuite from './activation.test';
 import configSuite from './config.test';
 import panelSuite from './panel.test';
+import activationBench from './activationBench';
 
-const SUITES = [activationSuite, configSuite, panelSuite];
+const SUITES = process.env.DISTILBERT_FINETUNE_BENCH === 'activation' ? [activationBench] : [activationSuite, configSuite, panelSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });

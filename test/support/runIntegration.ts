@@ -18,7 +18,8 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
   const dirs = makeRunDirs('integration');
   const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
-  const server = await startVsCodeServer(dirs);
+  // The benchmark selects its suite through the extension host's environment.
+  const server = await startVsCodeServer(dirs, undefined, { DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '' });
   const browser = await launchBrowser(dirs);
   let passed = 0;
   let failed = 0;
