@@ -2,7 +2,7 @@
   "targets": [{
     "target_name": "distilbert_native",
     "sources": ["distilbert_native.cc"],
-    "cflags_cc": ["-O3", "-march=x86-64-v2", "-mtune=generic", "-fno-exceptions", "-std=c++17"],
+    "cflags_cc": ["-O3", "-march=x86-64-v2", "-mtune=generic", "-fno-exceptions", "-std=c++17", "-fno-math-errno", "-fno-trapping-math"],
     "cflags_cc!": ["-fno-rtti"],
     "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread"],
     "libraries": [

@@ -281,10 +281,10 @@ export const SCHEMA = {
   device: {
     type: 'string', default: 'auto', enum: ['auto', 'gpu', 'cpu', 'wasm'], inTemplate: true,
     enumDocs: {
-      auto: 'The fastest backend that loads: tfjs-node-gpu (CUDA), tfjs-node (native CPU), wasm, then pure JavaScript.',
+      auto: 'The fastest backend that loads: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow), this extension\'s native CPU kernels (OpenBLAS), WebAssembly, then pure JavaScript.',
       gpu: '@tensorflow/tfjs-node-gpu with CUDA; an error (never a silent fallback) when it cannot load.',
-      cpu: 'Native CPU through @tensorflow/tfjs-node when installed, else the pure JavaScript backend.',
-      wasm: 'The WebAssembly backend (SIMD).',
+      cpu: 'The CPU: @tensorflow/tfjs-node when installed, else the native CPU kernels (OpenBLAS, Linux x64), else pure JavaScript.',
+      wasm: 'The WebAssembly backend (SIMD), on every platform.',
     },
     hf: 'use_cpu / no_cuda',
     comment: 'auto, gpu, cpu or wasm',

@@ -65,7 +65,6 @@ test('Fine-tune DistilBERT, Start training: the panel beside the dataset shows t
   // Progress moves: the download from the hub, then training steps.
   await panel().getByText(/Downloading|Step \d+ \/ \d+/).first().waitFor({ timeout: 60_000 });
   await panel().getByText(/Step [1-9]\d* \/ \d+/).first().waitFor({ timeout: 60_000 });
-  await saveScreenshot(page, 'screenshot-running.png');
 
   // The table gets one row per epoch, with the numbers the worker reported (trainer_state.json).
   await panel().getByRole('heading', { name: 'Final metrics' }).waitFor({ timeout: 180_000 });
@@ -86,10 +85,24 @@ test('Fine-tune DistilBERT, Start training: the panel beside the dataset shows t
   await saveScreenshot(page, 'screenshot-finished.png');
 }));
 
+/** Makes the config's runs long enough to watch and to cancel: an edit made outside the editor, which VS Code picks up. */
+async function longerRuns(): Promise<void> {
+  const config = path.join(workspace, 'reviews.finetune.yaml');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^num_train_epochs: .*$/m, 'num_train_epochs: 400'));
+  await page.locator('.view-lines', { hasText: 'num_train_epochs: 400' }).first().waitFor({ timeout: 30_000 }).catch(async () => {
+    await page.getByRole('tab', { name: /reviews\.finetune\.yaml/ }).click();
+    await page.locator('.view-lines', { hasText: 'num_train_epochs: 400' }).first().waitFor({ timeout: 30_000 });
+  });
+}
+
 test('Run again, then Cancel: the second run stops with a checkpoint', { timeout: 180_000 }, () => withFailureScreenshot(page, 'cancel', async () => {
+  await longerRuns();
+  await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 1/ }).click();
   await panel().locator('vscode-button', { hasText: 'Run again' }).click();
   await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 2/ }).waitFor({ timeout: 30_000 });
   await panel().getByText(/Step [1-9]\d* \/ \d+/).first().waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  await saveScreenshot(page, 'screenshot-running.png');
   await panel().locator('vscode-button', { hasText: 'Cancel' }).click();
   await panel().getByText(/Cancelled at step \d+\. Checkpoint: .*checkpoint-\d+/).waitFor({ timeout: 60_000 });
   assert.ok(fs.readdirSync(path.join(workspace, 'reviews-distilbert')).some((name) => /^checkpoint-\d+$/.test(name)));

@@ -3,7 +3,7 @@
 // is `native`, else a composition of TensorFlow.js ops that every backend runs.
 //
 // Shapes: rows x dim matrices are [N, D]; attention scores are [B, H, Tq, T].
-import { loadAddon, type NativeAddon } from '../native/addon';
+import { loadAddon, outputArray, type NativeAddon } from '../native/addon';
 import { NATIVE_BACKEND } from '../native/backend';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 
@@ -30,7 +30,7 @@ export function columnSums(dy: Tensor2D): Tensor {
   const native = nativeKernels();
   if (!native) return tf.sum(dy, 0);
   const [rows, cols] = dy.shape;
-  const out = new Float32Array(cols);
+  const out = outputArray(cols);
   // ones[1, rows] @ dy[rows, cols]: a product BLAS does at full speed.
   native.gemm(false, false, 1, cols, rows, new Float32Array(rows).fill(1), values(dy), out, 1, 0, 0, 0, 0);
   return float32(out, [cols]);
@@ -47,7 +47,7 @@ export function embeddingGradient(dRows: Tensor2D, ids: Int32Array, vocab: numbe
   const dim = dRows.shape[1];
   const native = nativeKernels();
   if (native) {
-    const out = new Float32Array(vocab * dim);
+    const out = new Float32Array(vocab * dim); // zeros: rows without a token stay 0
     native.scatterAddRows(values(dRows), ids, dim, out);
     return float32(out, [vocab, dim]) as Tensor2D;
   }
@@ -59,9 +59,9 @@ export function layerNorm(z: Tensor2D, weight: Tensor, bias: Tensor, residual?: 
   const native = nativeKernels();
   const [rows, dim] = z.shape;
   if (native) {
-    const y = new Float32Array(rows * dim);
-    const xhat = new Float32Array(rows * dim);
-    const rstd = new Float32Array(rows);
+    const y = outputArray(rows * dim);
+    const xhat = outputArray(rows * dim);
+    const rstd = outputArray(rows);
     native.layerNorm(values(z), values(weight), values(bias), rows, dim, LAYER_NORM_EPS, y, xhat, rstd, residual ? values(residual) : undefined);
     return { y: float32(y, [rows, dim]) as Tensor2D, xhat: float32(xhat, [rows, dim]) as Tensor2D, rstd: float32(rstd, [rows, 1]) as Tensor2D };
   }
@@ -82,9 +82,9 @@ export function layerNormBackward(dy: Tensor2D, xhat: Tensor2D, rstd: Tensor2D, 
   const native = nativeKernels();
   const [rows, dim] = dy.shape;
   if (native) {
-    const dx = new Float32Array(rows * dim);
-    const dWeight = new Float32Array(dim);
-    const dBias = new Float32Array(dim);
+    const dx = outputArray(rows * dim);
+    const dWeight = outputArray(dim);
+    const dBias = outputArray(dim);
     native.layerNormGrad(values(dy), values(xhat), values(rstd), values(weight), rows, dim, dx, dWeight, dBias, add ? values(add) : undefined);
     return { dInput: float32(dx, [rows, dim]) as Tensor2D, dWeight: float32(dWeight, [dim]), dBias: float32(dBias, [dim]) };
   }
@@ -97,7 +97,7 @@ export function layerNormBackward(dy: Tensor2D, xhat: Tensor2D, rstd: Tensor2D, 
 export function gelu(z: Tensor2D): Tensor2D {
   const native = nativeKernels();
   if (native) {
-    const out = new Float32Array(z.size);
+    const out = outputArray(z.size);
     native.gelu(values(z), out);
     return float32(out, z.shape) as Tensor2D;
   }
@@ -108,7 +108,7 @@ export function gelu(z: Tensor2D): Tensor2D {
 export function geluBackward(z: Tensor2D, dy: Tensor2D): Tensor2D {
   const native = nativeKernels();
   if (native) {
-    const out = new Float32Array(z.size);
+    const out = outputArray(z.size);
     native.geluGrad(values(z), values(dy), out);
     return float32(out, z.shape) as Tensor2D;
   }
@@ -153,15 +153,15 @@ export function attention(q: Tensor2D, k: Tensor2D, v: Tensor2D, keyMask: Tensor
   let dropMask: Tensor | undefined;
   let context: Tensor2D;
   if (native) {
-    const scores = new Float32Array(B * H * Tq * T);
+    const scores = outputArray(B * H * Tq * T);
     // scores[b,h] = scale * Q[b,:,h] K[b,:,h]^T, heads read in place from [rows, D]
     native.gemmHeads(false, true, Tq, T, dh, scale, values(q), D, Tq * D, dh, values(k), D, T * D, dh, scores, T, H * Tq * T, Tq * T, B, H);
-    const w = new Float32Array(scores.length);
+    const w = outputArray(scores.length);
     native.softmax(scores, B * H * Tq, T, w, values(keyMask), H * Tq);
     weights = float32(w, [B, H, Tq, T]) as Tensor4D;
     dropMask = dropout ? dropoutMask(weights.shape, dropout.rate, dropout.seed) : undefined;
     weightsUsed = dropMask ? (tf.mul(weights, dropMask) as Tensor4D) : weights;
-    const out = new Float32Array(B * Tq * D);
+    const out = outputArray(B * Tq * D);
     // context[b,:,h] = W[b,h] V[b,:,h], written into its heads' columns of [rows, D]
     native.gemmHeads(false, false, Tq, dh, T, 1, values(weightsUsed), T, H * Tq * T, Tq * T, values(v), D, T * D, dh, out, D, Tq * D, dh, B, H);
     context = float32(out, [B * Tq, D]) as Tensor2D;
@@ -184,15 +184,15 @@ export function attentionBackward(c: AttentionCache, dContext: Tensor2D): { dQ: 
   const native = nativeKernels();
   if (native) {
     const dC = values(dContext);
-    const dWeightsUsed = new Float32Array(B * H * Tq * T);
+    const dWeightsUsed = outputArray(B * H * Tq * T);
     native.gemmHeads(false, true, Tq, T, dh, 1, dC, D, Tq * D, dh, values(c.v), D, T * D, dh, dWeightsUsed, T, H * Tq * T, Tq * T, B, H);
-    const dV = new Float32Array(B * T * D);
+    const dV = outputArray(B * T * D);
     native.gemmHeads(true, false, T, dh, Tq, 1, values(c.weightsUsed), T, H * Tq * T, Tq * T, dC, D, Tq * D, dh, dV, D, T * D, dh, B, H);
-    const dScores = new Float32Array(dWeightsUsed.length);
+    const dScores = outputArray(dWeightsUsed.length);
     native.softmaxGrad(values(c.weights), dWeightsUsed, B * H * Tq, T, dScores, c.dropMask ? values(c.dropMask) : undefined);
-    const dQ = new Float32Array(B * Tq * D);
+    const dQ = outputArray(B * Tq * D);
     native.gemmHeads(false, false, Tq, dh, T, scale, dScores, T, H * Tq * T, Tq * T, values(c.k), D, T * D, dh, dQ, D, Tq * D, dh, B, H);
-    const dK = new Float32Array(B * T * D);
+    const dK = outputArray(B * T * D);
     native.gemmHeads(true, false, T, dh, Tq, scale, dScores, T, H * Tq * T, Tq * T, values(c.q), D, Tq * D, dh, dK, D, T * D, dh, B, H);
     return { dQ: float32(dQ, [B * Tq, D]) as Tensor2D, dK: float32(dK, [B * T, D]) as Tensor2D, dV: float32(dV, [B * T, D]) as Tensor2D };
   }
@@ -223,7 +223,7 @@ function mergeHeads(x: Tensor, B: number, T: number, D: number): Tensor2D {
 export function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
   const native = nativeKernels();
   if (native) {
-    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const out = outputArray(shape.reduce((a, b) => a * b, 1));
     native.dropoutMask(out, rate, seed);
     return float32(out, shape);
   }

@@ -57,3 +57,14 @@ export function loadAddon(): { addon?: NativeAddon; reason?: string } {
     return (cached = { reason: `${file} did not load: ${(error as Error).message.split('\n')[0]}` });
   }
 }
+
+/**
+ * A float32 array for a kernel to fill completely: large ones come from Buffer.allocUnsafe, which
+ * skips the zero-fill `new Float32Array` pays for (hundreds of MB per training step). Small ones
+ * would share Node's buffer pool, so they are ordinary arrays.
+ */
+export function outputArray(length: number): Float32Array {
+  if (length < 2048) return new Float32Array(length);
+  const bytes = Buffer.allocUnsafe(length * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}

@@ -3,7 +3,7 @@
 // OpenBLAS (transposed and batched ones included), transposes and softmax. Every other kernel is
 // the cpu backend's own. The model's fused operations (ops.ts) use the addon directly as well.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { NativeAddon } from './addon';
+import { outputArray, type NativeAddon } from './addon';
 
 type Tf = typeof TfCore;
 interface CpuBackend {
@@ -50,7 +50,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     const batch = Math.max(batchA, batchB);
     if (bias && size(bias.shape) !== N) return undefined;
     const outShape = [...(batchA >= batchB ? a.shape.slice(0, -2) : b.shape.slice(0, -2)), M, N];
-    const out = new Float32Array(batch * M * N);
+    const out = outputArray(batch * M * N);
     const data = (t: TfCore.TensorInfo) => args.backend.data.get(t.dataId).values as Float32Array;
     addon.gemm(transposeA, transposeB, M, N, K, data(a), data(b), out, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N, 0, bias ? data(bias) : undefined);
     return args.backend.makeTensorInfo(outShape, 'float32', out);
@@ -67,7 +67,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     const perm = args.attrs?.perm as number[];
     if ((x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 6 || x.shape.length < 2) return fallback('Transpose')(args);
     const values = args.backend.data.get(x.dataId).values;
-    const out = x.dtype === 'float32' ? new Float32Array(values.length) : new Int32Array(values.length);
+    const out = x.dtype === 'float32' ? outputArray(values.length) : new Int32Array(values.length);
     addon.permute(values, out, Int32Array.from(x.shape), Int32Array.from(perm));
     return args.backend.makeTensorInfo(perm.map((p) => x.shape[p]), x.dtype, out);
   });
@@ -88,7 +88,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     else if (trailing) mode = 2;
     else return fallback(kernelName)(args);
     const shape = mode === 3 ? b.shape : a.shape;
-    const out = new Float32Array(size(shape));
+    const out = outputArray(size(shape));
     addon.binary(op, data(a), data(b), out, mode);
     return args.backend.makeTensorInfo(shape, 'float32', out);
   });
@@ -99,7 +99,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
   override('AddN', (args) => {
     const tensors = Object.values(args.inputs);
     if (tensors.some((t) => t.dtype !== 'float32' || size(t.shape) !== size(tensors[0].shape))) return fallback('AddN')(args);
-    const out = new Float32Array(size(tensors[0].shape));
+    const out = outputArray(size(tensors[0].shape));
     addon.addN(out, ...tensors.map((t) => args.backend.data.get(t.dataId).values as Float32Array));
     return args.backend.makeTensorInfo(tensors[0].shape, 'float32', out);
   });
@@ -109,7 +109,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     if (axis !== 0 || (args.attrs?.batchDims as number) || indices.dtype !== 'int32' || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length < 1) return fallback('GatherV2')(args);
     const row = size(x.shape.slice(1));
     const idx = args.backend.data.get(indices.dataId).values as Int32Array;
-    const out = x.dtype === 'float32' ? new Float32Array(idx.length * row) : new Int32Array(idx.length * row);
+    const out = x.dtype === 'float32' ? outputArray(idx.length * row) : new Int32Array(idx.length * row);
     addon.gatherRows(args.backend.data.get(x.dataId).values, idx, row, out);
     return args.backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], x.dtype, out);
   });
@@ -119,7 +119,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     const rank = logits.shape.length;
     if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1)) return fallback('Softmax')(args);
     const cols = logits.shape[rank - 1];
-    const out = new Float32Array(size(logits.shape));
+    const out = outputArray(size(logits.shape));
     addon.softmax(args.backend.data.get(logits.dataId).values as Float32Array, out.length / cols, cols, out);
     return args.backend.makeTensorInfo(logits.shape, 'float32', out);
   });
