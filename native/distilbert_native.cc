@@ -141,6 +141,15 @@ struct Args {
     return static_cast<T*>(data);
   }
 
+  /** A typed array argument that may be left out (undefined/null), or nullptr. */
+  template <typename T>
+  T* optionalArray(size_t i) {
+    if (i >= count) return nullptr;
+    napi_valuetype type;
+    napi_typeof(env, values[i], &type);
+    return type == napi_object ? array<T>(i) : nullptr;
+  }
+
   double number(size_t i) {
     double v = 0;
     if (i >= count || napi_get_value_double(env, values[i], &v) != napi_ok) fail("expected a number");
@@ -175,12 +184,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   float* C = a.array<float>(7);
   int64_t batch = a.integer(8), strideA = a.integer(9), strideB = a.integer(10), strideC = a.integer(11);
   float beta = static_cast<float>(a.number(12));
-  float* bias = nullptr;
-  if (a.count > 13) {
-    napi_valuetype type;
-    napi_typeof(env, a.values[13], &type);
-    if (type == napi_object) bias = a.array<float>(13);
-  }
+  float* bias = a.optionalArray<float>(13);
   if (!a.ok) return nullptr;
   const int lda = transA ? M : K, ldb = transB ? K : N;
   for (int64_t b = 0; b < batch; ++b) {
@@ -242,12 +246,7 @@ napi_value LayerNorm(napi_env env, napi_callback_info info) {
   float* y = a.array<float>(6);
   float* xhat = a.array<float>(7);
   float* rstd = a.array<float>(8);
-  float* residual = nullptr;
-  if (a.count > 9) {
-    napi_valuetype type;
-    napi_typeof(env, a.values[9], &type);
-    if (type == napi_object) residual = a.array<float>(9);
-  }
+  float* residual = a.optionalArray<float>(9);
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
@@ -292,12 +291,7 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   float* dx = a.array<float>(6);
   float* dgamma = a.array<float>(7);
   float* dbeta = a.array<float>(8);
-  float* dxAdd = nullptr;
-  if (a.count > 9) {
-    napi_valuetype type;
-    napi_typeof(env, a.values[9], &type);
-    if (type == napi_object) dxAdd = a.array<float>(9);
-  }
+  float* dxAdd = a.optionalArray<float>(9);
   if (!a.ok) return nullptr;
   std::vector<double> g(dim, 0.0), b(dim, 0.0);
   std::mutex merge;
@@ -410,16 +404,8 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   float* x = a.array<float>(0);
   int64_t rows = a.integer(1), cols = a.integer(2);
   float* y = a.array<float>(3);
-  float* mask = nullptr;
-  int64_t rowsPerMask = 1;
-  if (a.count > 4) {
-    napi_valuetype type;
-    napi_typeof(env, a.values[4], &type);
-    if (type == napi_object) {
-      mask = a.array<float>(4);
-      rowsPerMask = a.integer(5);
-    }
-  }
+  float* mask = a.optionalArray<float>(4);
+  const int64_t rowsPerMask = mask ? a.integer(5) : 1;
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
@@ -452,12 +438,7 @@ napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
   float* dw = a.array<float>(1);
   int64_t rows = a.integer(2), cols = a.integer(3);
   float* ds = a.array<float>(4);
-  float* drop = nullptr;
-  if (a.count > 5) {
-    napi_valuetype type;
-    napi_typeof(env, a.values[5], &type);
-    if (type == napi_object) drop = a.array<float>(5);
-  }
+  float* drop = a.optionalArray<float>(5);
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {

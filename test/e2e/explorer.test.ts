@@ -4,35 +4,19 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT, copyWorkspace, installVsix, launchBrowser, makeRunDirs, startVsCodeServer, waitForWorkbench, workbenchUrl, type VsCodeServer } from '../support/vscodeServer';
-import { openExplorerContextMenuItem, saveScreenshot, withFailureScreenshot } from '../support/workbench';
+import type { Page } from 'playwright-core';
+import { openExplorerContextMenuItem, openInstalledWorkbench, saveScreenshot, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
 
-const VSIX = path.join(REPO_ROOT, `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`);
-
-let server: VsCodeServer;
-let browser: Browser;
+let workbench: InstalledWorkbench;
 let page: Page;
 let workspace: string;
 
 before(async () => {
-  assert.ok(fs.existsSync(VSIX), `${VSIX} is missing: npm run package`);
-  fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
-  const dirs = makeRunDirs('e2e-explorer');
-  workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
-  installVsix(dirs, VSIX);
-  assert.ok(fs.readdirSync(dirs.extensions).some((name) => name.startsWith('distilbert-finetuner.distilbert-finetuner-')), 'the .vsix is installed');
-  server = await startVsCodeServer(dirs);
-  browser = await launchBrowser(dirs);
-  page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  await page.goto(workbenchUrl(server, workspace));
-  await waitForWorkbench(page);
+  workbench = await openInstalledWorkbench('e2e-explorer', { width: 1400, height: 860 });
+  ({ page, workspace } = workbench);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+after(() => workbench?.close());
 
 test('right-click a dataset > Fine-tune DistilBERT opens its config beside it', () => withFailureScreenshot(page, 'explorer', async () => {
   await openExplorerContextMenuItem(page, 'reviews.csv', 'Fine-tune DistilBERT');

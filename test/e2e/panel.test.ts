@@ -6,39 +6,30 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import * as os from 'node:os';
+import type { FrameLocator, Page } from 'playwright-core';
 import { writeTinyModel } from '../../src/core/model/tinyModels';
 import { MockHub } from '../support/mockHub';
-import { REPO_ROOT, copyWorkspace, installVsix, launchBrowser, makeRunDirs, startVsCodeServer, waitForWorkbench, workbenchUrl, type VsCodeServer } from '../support/vscodeServer';
-import { openExplorerContextMenuItem, runCommand, saveScreenshot, withFailureScreenshot } from '../support/workbench';
+import { REPO_ROOT, waitForWorkbench } from '../support/vscodeServer';
+import { openExplorerContextMenuItem, openInstalledWorkbench, runCommand, saveScreenshot, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
 
-const VSIX = path.join(REPO_ROOT, `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`);
-
-let server: VsCodeServer;
+let workbench: InstalledWorkbench;
 let hub: MockHub;
-let browser: Browser;
 let page: Page;
 let workspace: string;
 
 before(async () => {
-  fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
-  const dirs = makeRunDirs('e2e-panel');
-  workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
   // distilbert-base-uncased as the hub would serve it, at a size that trains in seconds.
-  const base = writeTinyModel(path.join(dirs.root, 'hub-model'), path.join(REPO_ROOT, 'test/fixtures/vocab/vocab.txt'), { shape: { dim: 96, n_layers: 2, n_heads: 4, hidden_dim: 192, max_position_embeddings: 128 } });
+  const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-model-'));
+  const base = writeTinyModel(modelDir, path.join(REPO_ROOT, 'test/fixtures/vocab/vocab.txt'), { shape: { dim: 96, n_layers: 2, n_heads: 4, hidden_dim: 192, max_position_embeddings: 128 } });
   hub = new MockHub({ 'distilbert-base-uncased': base });
   await hub.start();
-  installVsix(dirs, VSIX);
-  server = await startVsCodeServer(dirs, undefined, { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '' });
-  browser = await launchBrowser(dirs);
-  page = await browser.newPage({ viewport: { width: 1680, height: 960 } });
-  await page.goto(workbenchUrl(server, workspace));
-  await waitForWorkbench(page);
+  workbench = await openInstalledWorkbench('e2e-panel', { width: 1680, height: 960 }, { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '' });
+  ({ page, workspace } = workbench);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  await workbench?.close();
   await hub?.stop();
 });
 

@@ -1,8 +1,39 @@
 // Driving the VS Code workbench in chromium as a person would.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
-import { REPO_ROOT } from './vscodeServer';
+import type { Browser, Page } from 'playwright-core';
+import { REPO_ROOT, copyWorkspace, installVsix, launchBrowser, makeRunDirs, startVsCodeServer, waitForWorkbench, workbenchUrl, type ServerDirs, type VsCodeServer } from './vscodeServer';
+
+/** The packed extension, as `npm run package` writes it. */
+export const VSIX = path.join(REPO_ROOT, `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`);
+
+export interface InstalledWorkbench {
+  dirs: ServerDirs;
+  workspace: string;
+  server: VsCodeServer;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Real VS Code with the packed .vsix installed, the fixture workspace open in chromium, and the
+ * workbench rendered. `env` reaches the extension host (and so the training worker).
+ */
+export async function openInstalledWorkbench(name: string, viewport: { width: number; height: number }, env: NodeJS.ProcessEnv = {}): Promise<InstalledWorkbench> {
+  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: npm run package`);
+  fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
+  const dirs = makeRunDirs(name);
+  const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
+  installVsix(dirs, VSIX);
+  if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-'))) throw new Error('the .vsix did not install');
+  const server = await startVsCodeServer(dirs, undefined, env);
+  const browser = await launchBrowser(dirs);
+  const page = await browser.newPage({ viewport });
+  await page.goto(workbenchUrl(server, workspace));
+  await waitForWorkbench(page);
+  return { dirs, workspace, server, browser, page, close: async () => { await browser.close(); await server.stop(); } };
+}
 
 /**
  * Right-clicks an Explorer item and picks a context-menu entry. Entries contributed by extensions
