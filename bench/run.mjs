@@ -49,7 +49,19 @@ function measure(command, args, options = {}) {
 const torch = (...args) => measure(python, [path.join(root, 'bench', 'torch_reference.py'), ...args]);
 const engine = (...args) => measure(process.execPath, [path.join(root, 'out', 'bench', 'engine.js'), ...args]);
 
+/** The PyTorch reference needs Debian's python3-torch (with OpenBLAS as the system BLAS). */
+function ensureTorch() {
+  try {
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+  } catch {
+    if (process.getuid?.() !== 0) throw new Error(`${python} cannot import torch: apt-get install python3-torch libopenblas0-pthread`);
+    log('bench: installing the PyTorch reference (apt-get install python3-torch libopenblas0-pthread)');
+    execFileSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+}
+
 async function main() {
+  ensureTorch();
   log('bench: building (npm run build, npm run package)');
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   // The tests and benchmark bundles (and dist/ again; the .vsix was packed from the production build).
