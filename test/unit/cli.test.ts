@@ -45,6 +45,14 @@ test('user errors exit 1 with one line on stderr and no stack trace', () => {
   assert.match(cli('train', 'bad.finetune.yaml').stderr, /^error: bad\.finetune\.yaml:2: `learning_rate` must be a number, not the text "fast"\./);
 });
 
+test('max_length beyond the model\'s positions is a user error that says the limit', () => {
+  fs.writeFileSync(path.join(dir, 'long.finetune.yaml'), 'model: ./small-model\ntrain_file: reviews.csv\nmax_length: 256\noutput_dir: long-out\ndevice: wasm\n');
+  const result = cli('train', 'long.finetune.yaml');
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /^error: max_length 256 exceeds the model's 64 positions\nhint: Set max_length to at most 64\./m);
+  assert.ok(!fs.existsSync(path.join(dir, 'long-out', 'model.safetensors')));
+});
+
 test('an internal error (a bug) exits 2; a config.json that is not an object is a user error', () => {
   fs.mkdirSync(path.join(dir, 'weird-model'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'weird-model', 'config.json'), 'null');
