@@ -48,7 +48,6 @@ export interface BooleanOrStringKey extends KeyBase {
 
 export type KeySpec = NumberKey | StringKey | BooleanOrStringKey;
 
-export const CONFIG_FILE_SUFFIXES = ['.finetune.yaml', '.finetune.yml'] as const;
 export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.json'] as const;
 
 export const SCHEMA = {
@@ -343,11 +342,6 @@ export interface TrainingConfig {
 // Compile-time proof that TrainingConfig and SCHEMA name the same keys.
 type _SameKeys = [Exclude<keyof TrainingConfig, ConfigKey>, Exclude<ConfigKey, keyof TrainingConfig>] extends [never, never] ? true : never;
 export const schemaMatchesConfigType: _SameKeys = true;
-
-/** The value a key takes when the file does not set it. */
-export function defaultOf(key: ConfigKey): unknown {
-  return (SCHEMA[key] as KeySpec).default;
-}
 
 /** The allowed range of a numeric key, in words ("between 0 and 1, excluding 1"). */
 export function describeRange(spec: NumberKey): string | undefined {

@@ -38,11 +38,6 @@ export interface BackendOptions {
 
 let loaded: BackendInfo | undefined;
 
-/** The backend loaded by this process, if any. */
-export function currentBackend(): BackendInfo | undefined {
-  return loaded;
-}
-
 const GPU_REQUIREMENTS = '@tensorflow/tfjs-node-gpu 4.22 needs Linux x86_64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8 on the library path), and an install with network access (it downloads libtensorflow): npm install @tensorflow/tfjs-node-gpu';
 
 export async function loadBackend(device: BackendChoice, options: BackendOptions = {}): Promise<BackendInfo> {

@@ -98,8 +98,16 @@ export function runGolden(dir: string): GoldenOutput {
   return output;
 }
 
+/** transformers' scheduler factory names -> lr_scheduler_type. */
+const SCHEDULERS: Record<string, SchedulerType> = {
+  get_linear_schedule_with_warmup: 'linear',
+  get_cosine_schedule_with_warmup: 'cosine',
+  get_constant_schedule: 'constant',
+  get_constant_schedule_with_warmup: 'constant_with_warmup',
+};
+
 function schedulerType(name: string): SchedulerType {
-  const type = name.replace(/^get_/, '').replace(/_schedule(_with_warmup)?$/, (_, warm: string | undefined) => (warm && name.includes('constant') ? '_with_warmup' : ''));
-  if (type === 'linear' || type === 'cosine' || type === 'constant' || type === 'constant_with_warmup') return type;
-  throw new UserError(`cases.json: scheduler ${name} is not supported`);
+  const type = SCHEDULERS[name] ?? (Object.values(SCHEDULERS).includes(name as SchedulerType) ? (name as SchedulerType) : undefined);
+  if (!type) throw new UserError(`cases.json: scheduler ${name} is not supported`);
+  return type;
 }

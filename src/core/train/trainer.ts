@@ -14,7 +14,6 @@ import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import type { ParameterSpec } from '../model/parameters';
 import { Random, hashString, permutation } from '../random';
 import type { BertTokenizer } from '../text/tokenizer';
-import { tf } from '../tf';
 import { padBatch } from './batches';
 import { saveCheckpoint, type ResumeState } from './checkpoints';
 import { evaluateModel } from './evaluate';
@@ -294,9 +293,4 @@ class RateMeter {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-/** Tensor count, for leak checks. */
-export function liveTensors(): number {
-  return tf.memory().numTensors;
 }
