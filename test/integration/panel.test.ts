@@ -2,6 +2,7 @@
 // a page that was hidden, and a failed run showing its error and hint.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS, EXTENSION_ID } from '../../src/commands/ids';
 import type { Run, RunManager } from '../../src/panel/runManager';
@@ -81,6 +82,11 @@ export default function (): void {
       assert.equal(resumed.state.started!.start_step, state.cancelled!.step);
       await vscode.commands.executeCommand(COMMANDS.cancelTraining, run.configUri);
       await waitFor('the resumed run to stop', () => ended(resumed), 60_000);
+    });
+
+    test('after all these runs, TensorFlow.js was never loaded in the extension host (training ran in workers)', () => {
+      const loaded = Object.keys(require.cache).filter((m) => m.includes(`${path.sep}@tensorflow${path.sep}`) || m.endsWith('distilbert_native.node'));
+      assert.deepEqual(loaded, []);
     });
   });
 }
