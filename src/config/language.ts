@@ -132,12 +132,12 @@ export class ConfigLanguage implements vscode.Disposable {
       ];
     }
     const lenses = [new vscode.CodeLens(top, { title: '$(play) Start training', command: COMMANDS.startTraining, arguments: [document.uri] })];
-    const checkpoint = latestCheckpoint(path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText())));
+    const outputDir = path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText()));
+    const checkpoint = latestCheckpoint(outputDir);
     if (checkpoint) {
       lenses.push(new vscode.CodeLens(top, { title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`, command: COMMANDS.resumeTraining, arguments: [document.uri] }));
     }
-    const modelCard = path.join(path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText())), 'README.md');
-    if (fs.existsSync(modelCard)) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
+    if (fs.existsSync(path.join(outputDir, 'README.md'))) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
     return lenses;
   }
 

@@ -113,12 +113,13 @@ export class Trainer {
 
     while (this.step < totalSteps) {
       const epoch = Math.floor(this.step / stepsPerEpoch);
-      const updates = this.epochUpdates(epoch);
-      for (let u = this.step - epoch * stepsPerEpoch; u < updates.length && this.step < totalSteps; u++) {
+      const order = permutation(train.count, new Random(config.seed, `epoch-${epoch}`));
+      const updatesInEpoch = this.plan.stepsPerEpoch;
+      for (let u = this.step - epoch * stepsPerEpoch; u < updatesInEpoch && this.step < totalSteps; u++) {
         await yieldToEventLoop();
         if (this.inputs.isCancelled()) return this.cancel(started);
         const stepStart = Date.now();
-        const microBatches = updates[u];
+        const microBatches = this.update(order, u);
         const learningRate = learningRateAt(this.schedule, this.step);
         const dropoutSeed = (hashString(`dropout-${config.seed}`) ^ Math.imul(this.step + 1, 0x9e3779b1)) >>> 0;
         const result = optimizerStep(this.inputs.model, this.optimizer, microBatches, learningRate, config.max_grad_norm, dropoutSeed);
@@ -132,14 +133,14 @@ export class Trainer {
         this.tokensSeen += microBatches.reduce((a, m) => a + m.batch.attentionMask.reduce((x, y) => x + y, 0), 0);
 
         meter.add((Date.now() - stepStart) / 1000, samples);
-        const epochFloat = epoch + (u + 1) / updates.length;
+        const epochFloat = epoch + (u + 1) / updatesInEpoch;
         emit({
           type: 'progress', step: this.step, total_steps: totalSteps, epoch: epochFloat, loss: result.loss, learning_rate: learningRate,
           grad_norm: result.gradNorm, samples_per_second: meter.samplesPerSecond(),
           elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds, eta_seconds: (totalSteps - this.step) * meter.secondsPerStep(),
         });
 
-        const endOfEpoch = u === updates.length - 1 || this.step === totalSteps;
+        const endOfEpoch = u === updatesInEpoch - 1 || this.step === totalSteps;
         if ((config.logging_strategy === 'steps' && this.step % config.logging_steps === 0) || (config.logging_strategy === 'epoch' && endOfEpoch)) this.logLoss(epochFloat);
         const evalEvery = config.eval_steps ?? config.logging_steps;
         if ((config.eval_strategy === 'steps' && this.step % evalEvery === 0) || (config.eval_strategy === 'epoch' && endOfEpoch)) await this.evaluate(epochFloat);
@@ -164,18 +165,19 @@ export class Trainer {
     return { status: 'finished', history: this.history, step: this.step, epoch: epochFloat, finalMetrics, trainLoss };
   }
 
-  /** The micro-batches of every update of an epoch, in its seeded order. */
-  private epochUpdates(epoch: number): MicroBatch[][] {
+  /**
+   * The micro-batches of update `u` of an epoch whose seeded order is `order`. Padded only when
+   * the step runs, so memory holds one update's batches, not the epoch's.
+   */
+  private update(order: Uint32Array, u: number): MicroBatch[] {
     const { train, config, tokenizer } = this.inputs;
-    const order = permutation(train.count, new Random(config.seed, `epoch-${epoch}`));
-    const batches: MicroBatch[] = [];
-    for (let start = 0; start < order.length; start += config.per_device_train_batch_size) {
-      const rows = order.subarray(start, start + config.per_device_train_batch_size);
-      batches.push(this.microBatch(train, rows, tokenizer.padId));
+    const size = config.per_device_train_batch_size;
+    const first = u * config.gradient_accumulation_steps;
+    const microBatches: MicroBatch[] = [];
+    for (let b = first; b < first + config.gradient_accumulation_steps && b * size < order.length; b++) {
+      microBatches.push(this.microBatch(train, order.subarray(b * size, (b + 1) * size), tokenizer.padId));
     }
-    const updates: MicroBatch[][] = [];
-    for (let i = 0; i < batches.length; i += config.gradient_accumulation_steps) updates.push(batches.slice(i, i + config.gradient_accumulation_steps));
-    return updates;
+    return microBatches;
   }
 
   private microBatch(examples: EncodedExamples, rows: ArrayLike<number>, padId: number): MicroBatch {
