@@ -31,15 +31,21 @@ async function main(argv: string[]): Promise<number> {
 
 declare const VERSION: string;
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (error: unknown) => {
-    if (isUserError(error)) {
-      process.stderr.write(`error: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-      process.exitCode = 2;
-    }
-  },
-);
+/** A user error is one line: what is wrong, where, and what to do. A bug keeps its stack trace. */
+function report(error: unknown): void {
+  if (isUserError(error)) {
+    process.stderr.write(`error: ${oneLine(error.message)}${error.hint ? ` — ${oneLine(error.hint)}` : ''}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');
+
+process.on('unhandledRejection', (error) => {
+  report(error);
+  process.exit();
+});
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, report);

@@ -72,7 +72,7 @@ function paint(s: RunState): void {
 }
 
 const PHASE_TEXT: Record<RunState['phase'], string> = {
-  starting: 'Starting', resolving: 'Finding the model', downloading: 'Downloading the model', tokenizing: 'Tokenizing the dataset',
+  starting: 'Starting', reading: 'Reading the dataset', resolving: 'Finding the model', downloading: 'Downloading the model', tokenizing: 'Tokenizing the dataset',
   training: 'Training', evaluating: 'Evaluating', saving: 'Saving', finished: 'Finished', cancelled: 'Cancelled', failed: 'Failed',
 };
 

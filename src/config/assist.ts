@@ -88,7 +88,7 @@ export function completions(text: string, offset: number, env: AssistEnvironment
   switch (spec.kind) {
     case 'column': {
       const train = trainFileOf(text, env);
-      const columns = train ? env.columnsOf(train) ?? [] : [];
+      const columns = train ? env.inspectDataset(train).columns ?? [] : [];
       return columns.map((column) => item(column, 'column', `a column of ${path.basename(train!)}`));
     }
     case 'file':

@@ -1,7 +1,7 @@
 // The file system as validation sees it, for the CLI, the worker and the editor.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readColumnsSync } from '../core/data/readers';
+import { inspectDatasetSync, type DatasetHeader } from '../core/data/readers';
 import { UserError } from '../core/errors';
 import type { AssistEnvironment } from './assist';
 import type { ConfigEnvironment } from './validate';
@@ -10,12 +10,12 @@ import type { TrainingConfig } from './schema';
 
 const stat = (p: string) => { try { return fs.statSync(p); } catch { return undefined; } };
 
-export function fileSystemEnvironment(configDir: string, columnsOf: (file: string) => string[] | undefined = readColumnsSync): ConfigEnvironment {
+export function fileSystemEnvironment(configDir: string, inspectDataset: (file: string) => DatasetHeader = inspectDatasetSync): ConfigEnvironment {
   return {
     configDir,
     isFile: (p) => stat(p)?.isFile() ?? false,
     isDirectory: (p) => stat(p)?.isDirectory() ?? false,
-    columnsOf,
+    inspectDataset,
     listDirectory: (p) => { try { return fs.readdirSync(p); } catch { return []; } },
   };
 }
@@ -25,7 +25,7 @@ export function fileSystemEnvironment(configDir: string, columnsOf: (file: strin
  * re-validating on every keystroke does not re-read the data.
  */
 export function editorEnvironment(configDir: string): AssistEnvironment {
-  const base = fileSystemEnvironment(configDir, cachedColumns);
+  const base = fileSystemEnvironment(configDir, cachedInspection);
   return {
     ...base,
     listEntries: (folder) => {
@@ -38,16 +38,16 @@ export function editorEnvironment(configDir: string): AssistEnvironment {
   };
 }
 
-const columnCache = new Map<string, { mtimeMs: number; size: number; columns: string[] | undefined }>();
+const headerCache = new Map<string, { mtimeMs: number; size: number; header: DatasetHeader }>();
 
-function cachedColumns(file: string): string[] | undefined {
+function cachedInspection(file: string): DatasetHeader {
   const info = stat(file);
-  if (!info) return undefined;
-  const cached = columnCache.get(file);
-  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.columns;
-  const columns = readColumnsSync(file);
-  columnCache.set(file, { mtimeMs: info.mtimeMs, size: info.size, columns });
-  return columns;
+  if (!info) return {};
+  const cached = headerCache.get(file);
+  if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.header;
+  const header = inspectDatasetSync(file);
+  headerCache.set(file, { mtimeMs: info.mtimeMs, size: info.size, header });
+  return header;
 }
 
 /**

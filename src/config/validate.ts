@@ -7,13 +7,14 @@
 import * as path from 'node:path';
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { CONFIG_KEYS, CONFLICTS, SCHEMA, describeRange, type ConfigKey, type KeySpec, type NumberKey, type TrainingConfig } from './schema';
+import type { DatasetHeader } from '../core/data/readers';
 import { closestMatches } from './suggest';
 import { formatValue } from './template';
 
 export type Severity = 'error' | 'warning';
 export type ProblemCode =
   | 'yaml' | 'not-a-mapping' | 'unknown-key' | 'duplicate-key' | 'type' | 'range' | 'enum' | 'required'
-  | 'missing-file' | 'missing-column' | 'conflict' | 'advice' | 'output-dir';
+  | 'missing-file' | 'dataset' | 'missing-column' | 'conflict' | 'advice' | 'output-dir';
 
 /** [start, end) character offsets into the config text. */
 export type Range = [number, number];
@@ -47,8 +48,8 @@ export interface ConfigEnvironment {
   configDir: string;
   isFile(absolutePath: string): boolean;
   isDirectory(absolutePath: string): boolean;
-  /** Column names of a dataset file, or undefined when they cannot be read (the run reports why). */
-  columnsOf(absolutePath: string): string[] | undefined;
+  /** A dataset file's column names, or why it cannot be read (the run checks every row later). */
+  inspectDataset(absolutePath: string): DatasetHeader;
   /** Entries of a folder (names only), for the `output_dir` check. */
   listDirectory(absolutePath: string): string[];
 }
@@ -190,7 +191,9 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
       problems.push({ severity: 'error', code: 'missing-file', key, range: v.entry.valueRange, message: `\`${key}\`: no file at ${file}.` });
       continue;
     }
-    datasetColumns.set(key, env.columnsOf(file));
+    const header = env.inspectDataset(file);
+    if (header.problem) problems.push({ severity: 'error', code: 'dataset', key, range: v.entry.valueRange, message: `\`${key}\`: ${header.problem}.` });
+    datasetColumns.set(key, header.columns);
   }
 
   const trainColumns = datasetColumns.get('train_file');

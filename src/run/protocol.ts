@@ -6,7 +6,7 @@
 // (`loss`, `learning_rate`, `epoch`, `eval_loss`, ...) where one exists.
 
 export type Backend = 'tensorflow' | 'native' | 'wasm' | 'cpu';
-export type Phase = 'starting' | 'resolving' | 'downloading' | 'tokenizing' | 'training' | 'evaluating' | 'saving' | 'finished' | 'cancelled' | 'failed';
+export type Phase = 'starting' | 'reading' | 'resolving' | 'downloading' | 'tokenizing' | 'training' | 'evaluating' | 'saving' | 'finished' | 'cancelled' | 'failed';
 
 interface RunMessage {
   run_id: string;

@@ -49,7 +49,7 @@ test('max_length beyond the model\'s positions is a user error that says the lim
   fs.writeFileSync(path.join(dir, 'long.finetune.yaml'), 'model: ./small-model\ntrain_file: reviews.csv\nmax_length: 256\noutput_dir: long-out\ndevice: wasm\n');
   const result = cli('train', 'long.finetune.yaml');
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^error: max_length 256 exceeds the model's 64 positions\nhint: Set max_length to at most 64\./m);
+  assert.match(result.stderr, /^error: max_length 256 exceeds the model's 64 positions — Set max_length to at most 64\.$/m);
   assert.ok(!fs.existsSync(path.join(dir, 'long-out', 'model.safetensors')));
 });
 

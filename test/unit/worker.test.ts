@@ -94,13 +94,14 @@ test('a worker killed with SIGKILL is reported as failed with its last output; i
 });
 
 test('a bad dataset fails with a message that names the place and a hint, exit code 1', async () => {
-  fs.writeFileSync(path.join(dir, 'broken.csv'), 'text,label\ngood,pos\n"unclosed,neg\n');
+  fs.writeFileSync(path.join(dir, 'broken.csv'), 'text,label\ngood,pos\nbad,neg,extra\n');
   const { config } = writeConfig(dir, { ...KEYS, train_file: 'broken.csv', output_dir: 'broken' });
   const { messages, code } = await launch(config);
   assert.equal(code, 1);
   const failed = messages.find((m) => m.type === 'failed');
   assert.ok(failed && failed.type === 'failed');
-  assert.equal(failed.message, 'broken.csv:3: a quoted field starts here and is never closed (a missing `"`?)');
+  assert.equal(failed.message, 'broken.csv:3: 3 fields, but the header has 2 (delimiter ",")');
+  assert.match(failed.hint ?? '', /quoted field/);
   assert.ok(!messages.some((m) => m.type === 'started'));
 });
 

@@ -131,6 +131,16 @@ export async function prepareData(settings: DataSettings, encode: Encode): Promi
 }
 
 /**
+ * Reads every row once without tokenizing, so that the data's problems (a broken row, one class,
+ * a missing column) surface in seconds, before a model is downloaded. Returns the labels.
+ */
+export async function checkData(settings: DataSettings): Promise<string[]> {
+  return (await prepareData(settings, () => NO_TOKENS)).labels;
+}
+
+const NO_TOKENS: number[] = [];
+
+/**
  * Examples of a labelled file whose labels must all be in `label2id` (a validation file, or data
  * for a saved model): an unknown label is an error that names its row.
  */

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CsvParser, CsvSyntaxError, sniffDelimiter, type CsvRecord } from './csv';
 import { UserError, atLine } from '../errors';
+import { Utf8Decoder, textProblem } from './text';
 
 export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
 
@@ -47,14 +48,31 @@ export async function* readRows(file: string): AsyncGenerator<DatasetRow> {
     yield* jsonRows(file, name);
     return;
   }
-  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES, flags: 'r' });
+  const stream = textChunks(file, name);
   if (format === 'jsonl') yield* jsonLinesRows(stream, name);
   else yield* delimitedRows(stream, name, format === 'tsv' ? '\t' : undefined);
+}
+
+/** The file's text in chunks of about CHUNK_BYTES, checked to be UTF-8. */
+async function* textChunks(file: string, name: string): AsyncGenerator<string> {
+  const decoder = new Utf8Decoder(name);
+  for await (const bytes of fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, flags: 'r' })) {
+    const text = decoder.push(bytes as Buffer);
+    if (text) yield text;
+  }
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+function readText(file: string, name: string): string {
+  const decoder = new Utf8Decoder(name);
+  return decoder.push(fs.readFileSync(file)) + decoder.end();
 }
 
 async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixedDelimiter: string | undefined): AsyncGenerator<DatasetRow> {
   let parser: CsvParser | undefined;
   let header: string[] | undefined;
+  let rows = 0;
   const toRows = function* (records: CsvRecord[]): Generator<DatasetRow> {
     for (const record of records) {
       if (!header) {
@@ -70,6 +88,7 @@ async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixed
       }
       const values: Record<string, unknown> = {};
       for (let i = 0; i < header.length; i++) values[header[i]] = record.fields[i];
+      rows++;
       yield { values, location: `${name}:${record.line}` };
     }
   };
@@ -80,10 +99,11 @@ async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixed
     }
     if (parser) yield* toRows(parser.end());
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw new UserError(atLine(name, error.line, error.message));
+    if (error instanceof CsvSyntaxError) throw new UserError(atLine(name, error.line, error.message), 'Close the quote; a quote inside a quoted field is written twice ("").');
     throw error;
   }
-  if (!header) throw new UserError(`${name}: the file is empty`);
+  if (!header) throw new UserError(`${name}: the file is empty`, 'A dataset needs a header and at least one row per class.');
+  if (rows === 0) throw new UserError(`${name}: the file has a header and no rows`, 'A dataset needs at least one row per class.');
 }
 
 function checkHeader(fields: string[], name: string, line: number): string[] {
@@ -130,7 +150,7 @@ async function* jsonLinesRows(stream: AsyncIterable<string>, name: string): Asyn
 }
 
 async function* jsonRows(file: string, name: string): AsyncGenerator<DatasetRow> {
-  const items = jsonRecords(fs.readFileSync(file, 'utf8'), name);
+  const items = jsonRecords(readText(file, name), name);
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -159,32 +179,63 @@ function jsonRecords(text: string, name: string): unknown[] {
   throw new UserError(`${name}: expected an array of objects (or an object holding one array, like {"data": [...]})`);
 }
 
+/** What the editor can tell of a dataset from its first bytes: its columns, or why it cannot be read. */
+export interface DatasetHeader {
+  columns?: string[];
+  /** Why the file is not a readable dataset (empty, binary, not UTF-8, no rows), for a diagnostic. */
+  problem?: string;
+}
+
+const PREFIX_BYTES = 256 << 10;
+
 /**
  * The column names of a dataset, read from its first bytes (header line, first JSON lines) or, for
- * a .json file under 64 MiB, from its first records. Undefined when they cannot be read.
+ * a .json file under 64 MiB, from its first records; or a problem that makes it unreadable.
  */
-export function readColumnsSync(file: string): string[] | undefined {
+export function inspectDatasetSync(file: string): DatasetHeader {
+  const name = path.basename(file);
   try {
     const format = formatOf(file);
+    assertReadableDataset(file);
+    const size = fs.statSync(file).size;
     if (format === 'json') {
-      if (fs.statSync(file).size > 64 << 20) return undefined;
-      return columnsOfRecords(jsonRecords(fs.readFileSync(file, 'utf8'), path.basename(file)).slice(0, 100));
+      if (size > 64 << 20) return {};
+      return { columns: columnsOfRecords(jsonRecords(readText(file, name), name).slice(0, 100)) };
     }
-    const prefix = readPrefix(file, 256 << 10);
+    const bytes = readPrefix(file, PREFIX_BYTES);
+    const complete = bytes.length === size;
+    const problem = textProblem(bytes, complete);
+    if (problem) return { problem: atLine(name, problem.line, `the file ${problem.message}`) };
+    const prefix = new Utf8Decoder(name).push(bytes);
     if (format === 'jsonl') {
       const lines = prefix.split('\n').slice(0, 100).filter((l) => l.trim() !== '');
       const records = lines.map((l) => { try { return JSON.parse(l) as unknown; } catch { return undefined; } });
-      return columnsOfRecords(records);
+      return { columns: columnsOfRecords(records) };
     }
-    const text = prefix.charCodeAt(0) === 0xfeff ? prefix.slice(1) : prefix;
-    const delimiter = format === 'tsv' ? '\t' : sniffDelimiter(text.slice(0, text.search(/\r|\n|$/)));
+    const delimiter = format === 'tsv' ? '\t' : sniffDelimiter(prefix.slice(0, prefix.search(/\r|\n|$/)));
     const parser = new CsvParser(delimiter);
-    const records = parser.push(text);
-    const first = records[0] ?? (text.length < 256 << 10 ? parser.end()[0] : undefined);
-    return first ? checkHeader(first.fields, path.basename(file), 1) : undefined;
-  } catch {
-    return undefined;
+    const records = parser.push(prefix);
+    let unclosed: string | undefined;
+    try {
+      if (complete) records.push(...parser.end());
+    } catch (error) {
+      if (!(error instanceof CsvSyntaxError)) throw error;
+      unclosed = atLine(name, error.line, error.message);
+    }
+    const rows = records.filter((r) => !(r.fields.length === 1 && r.fields[0].trim() === ''));
+    if (rows.length === 0) return { problem: unclosed ?? `${name}: the file is empty` };
+    const columns = checkHeader(rows[0].fields, name, rows[0].line);
+    if (unclosed) return { columns, problem: unclosed };
+    if (complete && rows.length === 1) return { columns, problem: `${name}: the file has a header and no rows` };
+    return { columns };
+  } catch (error) {
+    return error instanceof UserError ? { problem: error.message } : {};
   }
+}
+
+/** The column names of a dataset, or undefined when they cannot be read. */
+export function readColumnsSync(file: string): string[] | undefined {
+  return inspectDatasetSync(file).columns;
 }
 
 function columnsOfRecords(records: unknown[]): string[] {
@@ -197,16 +248,11 @@ function columnsOfRecords(records: unknown[]): string[] {
   return columns;
 }
 
-function readPrefix(file: string, bytes: number): string {
+function readPrefix(file: string, bytes: number): Uint8Array {
   const fd = fs.openSync(file, 'r');
   try {
     const buffer = Buffer.alloc(bytes);
-    const read = fs.readSync(fd, buffer, 0, bytes, 0);
-    // Drop a partial UTF-8 sequence at the cut.
-    let end = read;
-    if (read === bytes) while (end > 0 && (buffer[end - 1] & 0xc0) === 0x80) end--;
-    if (read === bytes && end > 0 && buffer[end - 1] >= 0xc0) end--;
-    return buffer.subarray(0, end).toString('utf8');
+    return buffer.subarray(0, fs.readSync(fd, buffer, 0, bytes, 0));
   } finally {
     fs.closeSync(fd);
   }

@@ -6,7 +6,7 @@ import type { TrainingConfig } from '../../config/schema';
 import { looksLikePath } from '../../config/validate';
 import type { RunEvent } from '../../run/protocol';
 import { CLASSIFICATION_REPORT, type ClassificationReport } from './outputFiles';
-import { prepareData } from '../data/dataset';
+import { checkData, prepareData, type DataSettings } from '../data/dataset';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files';
 import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/checkpoint';
@@ -16,6 +16,8 @@ import { loadBackend } from './backend';
 import { latestCheckpoint, loadOptimizerState, readResumeState, removeStaleStaging } from './checkpoints';
 import { modelCard } from './modelCard';
 import { AdamW } from './optimizer';
+import { explainFailure } from './failures';
+import { lockOutputDir } from './outputLock';
 import { Trainer, type TrainOutcome } from './trainer';
 
 export interface RunOptions {
@@ -28,10 +30,27 @@ export interface RunOptions {
 }
 
 export async function runTraining(config: TrainingConfig, options: RunOptions): Promise<TrainOutcome> {
+  options.emit({ type: 'phase', phase: 'starting' });
+  options.emit({ type: 'phase', phase: 'reading', detail: path.basename(config.train_file) });
+  let release: (() => void) | undefined;
+  try {
+    const labels = await checkData(dataSettings(config));
+    if (config.f1_average === 'binary' && labels.length !== 2) {
+      throw new UserError(`f1_average binary needs exactly 2 labels; the data has ${labels.length}`, 'Use weighted, macro or micro.');
+    }
+    release = lockOutputDir(config.output_dir);
+    removeStaleStaging(config.output_dir);
+    return await prepareAndTrain(config, options, labels);
+  } catch (error) {
+    throw explainFailure(error, config);
+  } finally {
+    release?.();
+  }
+}
+
+async function prepareAndTrain(config: TrainingConfig, options: RunOptions, labels: string[]): Promise<TrainOutcome> {
   const { emit } = options;
   const log = (text: string, level: 'info' | 'warning' = 'info') => emit({ type: 'log', level, text });
-  emit({ type: 'phase', phase: 'starting' });
-  removeStaleStaging(config.output_dir);
 
   const backend = await loadBackend(config.device, { nativeModulesPath: options.nativeModulesPath });
   for (const skipped of backend.skipped) log(`backend not used: ${skipped}`);
@@ -63,22 +82,39 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
     if (resolved.via !== 'folder') log(`model ${config.model}: ${resolved.via === 'hub' ? 'Hugging Face hub' : 'Hugging Face cache'} snapshot ${resolved.commit?.slice(0, 7)} (${folder})`);
   }
 
-  const tokenizer = BertTokenizer.fromFolder(folder);
   const modelConfig = readModelConfig(folder);
   if (config.max_length > modelConfig.max_position_embeddings) {
     throw new UserError(`max_length ${config.max_length} exceeds the model's ${modelConfig.max_position_embeddings} positions`, `Set max_length to at most ${modelConfig.max_position_embeddings}.`);
   }
+  const tokenizer = BertTokenizer.fromFolder(folder);
+  // The weights load before tokenizing, so a truncated or mismatched checkpoint fails in seconds.
+  const loaded = loadModel(folder, { labels, seed: config.seed, displayName: resumeFolder ?? config.model });
+  try {
+    return await trainAndSave(config, options, { folder, resumeFolder, tokenizer, loaded, labels, backend });
+  } finally {
+    disposeModel(loaded.model);
+  }
+}
+
+interface Prepared {
+  folder: string;
+  resumeFolder?: string;
+  tokenizer: BertTokenizer;
+  loaded: ReturnType<typeof loadModel>;
+  labels: string[];
+  backend: Awaited<ReturnType<typeof loadBackend>>;
+}
+
+async function trainAndSave(config: TrainingConfig, options: RunOptions, { resumeFolder, tokenizer, loaded, labels, backend }: Prepared): Promise<TrainOutcome> {
+  const { emit } = options;
+  const log = (text: string, level: 'info' | 'warning' = 'info') => emit({ type: 'log', level, text });
+  for (const message of loaded.messages) log(message, loaded.fromScratch ? 'warning' : 'info');
 
   emit({ type: 'phase', phase: 'tokenizing' });
-  const data = await prepareData(
-    { trainFile: config.train_file, validationFile: config.validation_file, validationSplit: config.validation_split, textColumn: config.text_column, pairColumn: config.text_pair_column, labelColumn: config.label_column, seed: config.seed },
-    (text, pair) => tokenizer.encode(text, pair, { maxLength: config.max_length }).inputIds,
-  );
+  const data = await prepareData(dataSettings(config), (text, pair) => tokenizer.encode(text, pair, { maxLength: config.max_length }).inputIds);
   for (const note of data.notes) log(note);
   log(`labels: ${data.labels.map((l, i) => `${i}=${l}`).join(', ')}`);
-  if (config.f1_average === 'binary' && data.labels.length !== 2) {
-    throw new UserError(`f1_average binary needs exactly 2 labels; the data has ${data.labels.length}`, 'Use weighted, macro or micro.');
-  }
+  if (data.labels.join('\n') !== labels.join('\n')) throw new UserError(`${path.basename(config.train_file)} changed while the run read it (its labels differ between two reads)`, 'Start the run again once the file is saved.');
 
   const runConfig = { ...config, text_column: data.textColumn, label_column: data.labelColumn };
   const resume = resumeFolder ? readResumeState(resumeFolder) : undefined;
@@ -86,8 +122,6 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
     if (resume.labels.join('\n') !== data.labels.join('\n')) throw new UserError(`${resumeFolder} was trained with labels ${resume.labels.join(', ')}; the data now has ${data.labels.join(', ')}`, 'Resume with the same dataset, or start a new run.');
     if (resume.num_train_examples !== data.train.count) throw new UserError(`${resumeFolder} was trained on ${resume.num_train_examples} examples; the data now gives ${data.train.count}`, 'The dataset or the split changed since the checkpoint; resume with the same data, or start a new run.');
   }
-  const loaded = loadModel(folder, { labels: data.labels, seed: config.seed, displayName: resumeFolder ?? config.model });
-  for (const message of loaded.messages) log(message, loaded.fromScratch ? 'warning' : 'info');
   const optimizer = new AdamW(loaded.specs, { beta1: config.adam_beta1, beta2: config.adam_beta2, epsilon: config.adam_epsilon, weightDecay: config.weight_decay });
   if (resumeFolder) {
     loadOptimizerState(resumeFolder, optimizer, loaded.specs);
@@ -132,8 +166,11 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
     return outcome;
   } finally {
     trainer.dispose();
-    disposeModel(loaded.model);
   }
+}
+
+function dataSettings(config: TrainingConfig): DataSettings {
+  return { trainFile: config.train_file, validationFile: config.validation_file, validationSplit: config.validation_split, textColumn: config.text_column, pairColumn: config.text_pair_column, labelColumn: config.label_column, seed: config.seed };
 }
 
 /** The checkpoint folder to resume from, when the config asks for one. */
