@@ -44,7 +44,7 @@ const shipped = [
 
 const tests = [
   // Unit tests: plain Node, one bundle per file so `node --test` runs each in its own process.
-  { ...node, entryPoints: filesUnder('test/unit', '.test.ts'), outdir: 'out/test/unit', outbase: 'test/unit', external: [...tfjsExternal, 'yaml', 'tokenizers', '@huggingface/hub'], sourcemap: 'inline' },
+  { ...node, entryPoints: filesUnder('test/unit', '.test.ts'), outdir: 'out/test/unit', outbase: 'test/unit', external: [...tfjsExternal, 'yaml', 'tokenizers', '@huggingface/hub', 'fast-check'], sourcemap: 'inline' },
   // Integration tests: a mocha suite loaded by the real VS Code extension host.
   { ...node, entryPoints: ['test/integration/index.ts'], outfile: 'out/test/integration/index.js', external: ['vscode', 'mocha'], sourcemap: 'inline' },
   // Test harness (starts VS Code's server, drives chromium) and the end-to-end tests.
