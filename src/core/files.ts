@@ -10,9 +10,14 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.rmSync(temporary, { force: true });
+    // A write through a descriptor fails without a path (ENOSPC, EDQUOT): name the file for the message.
+    (error as NodeJS.ErrnoException).path ??= file;
+    throw error;
   }
+  fs.closeSync(fd);
   try {
     fs.renameSync(temporary, file);
   } catch (error) {

@@ -50,7 +50,7 @@ export class TrainingProcess {
     this.child.stderr!.on('data', keep);
     this.child.on('message', (raw) => {
       const message = parseWorkerMessage(raw);
-      if (!message || message.run_id !== options.runId) return;
+      if (!message || message.run_id !== options.runId || this.finalMessage) return; // nothing follows a final message
       if (FINAL.has(message.type)) this.finalMessage = message;
       options.onMessage(message);
     });

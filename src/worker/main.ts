@@ -21,10 +21,17 @@ function echo(event: RunEvent): void {
   else if (event.type === 'checkpoint') process.stderr.write(`checkpoint: ${event.path}\n`);
 }
 
+/** Set once the run has ended (a final message is on its way): nothing may follow it. */
+let ended = false;
+/** Resolves when every message sent so far has left (so exiting loses none). */
+let sent: Promise<void> = Promise.resolve();
+
 function send(event: RunEvent): Promise<void> {
+  if (ended) return sent;
+  if (event.type === 'failed' || event.type === 'finished' || event.type === 'cancelled') ended = true;
   echo(event);
   const message = { ...event, run_id: runId } as WorkerMessage;
-  return new Promise((resolve) => {
+  const delivered = new Promise<void>((resolve) => {
     if (!process.connected || !process.send) return resolve();
     try {
       process.send(message, undefined, {}, () => resolve());
@@ -32,9 +39,12 @@ function send(event: RunEvent): Promise<void> {
       resolve();
     }
   });
+  sent = Promise.all([sent, delivered]).then(() => undefined);
+  return sent;
 }
 
 async function fail(error: unknown): Promise<never> {
+  if (ended) process.exit(2); // a second fault while reporting the first
   const user = isUserError(error);
   const message = error instanceof Error ? error.message : String(error);
   if (!user) console.error(error instanceof Error ? error.stack : error);
@@ -61,7 +71,7 @@ process.on('message', (raw: HostToWorker) => {
     nativeModulesPath: process.env.DISTILBERT_FINETUNE_NATIVE_MODULES,
   }).then(
     async () => {
-      await send({ type: 'phase', phase: cancelled ? 'cancelled' : 'finished' });
+      await sent;
       process.exit(0);
     },
     fail,

@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
+import { latestCheckpoint } from '../../src/core/train/checkpointFolders';
+import { LOCK_FILE } from '../../src/core/train/outputLock';
 import { TrainingProcess } from '../../src/run/launcher';
 import type { WorkerMessage } from '../../src/run/protocol';
 import { REPO_ROOT, smallModel, tempDir, uciSample, writeConfig } from './helpers';
@@ -41,7 +43,7 @@ test('a run speaks the protocol in order and exits 0', async () => {
   assert.equal(code, 0);
   const types = messages.map((m) => m.type);
   assert.ok(types.indexOf('started') > 0 && types.indexOf('started') < types.indexOf('progress'));
-  assert.equal(types[types.length - 2], 'finished');
+  assert.equal(types[types.length - 1], 'finished', 'nothing follows the final message');
   assert.ok(messages.every((m) => m.run_id === messages[0].run_id));
   const started = messages.find((m) => m.type === 'started')!;
   assert.ok(started.type === 'started' && started.total_steps === 40 && started.backend === 'wasm' && started.labels.join() === 'negative,positive');
@@ -121,7 +123,17 @@ test('when its parent dies, the worker stops too', async () => {
   const deadline = Date.now() + 30_000;
   while (isAlive(workerPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.equal(isAlive(workerPid), false, 'the worker exited');
-  assert.ok(fs.readdirSync(path.join(dir, 'orphan')).some((n) => n.startsWith('checkpoint-')), 'and left a checkpoint to resume from');
+  const checkpoint = latestCheckpoint(path.join(dir, 'orphan'));
+  assert.ok(checkpoint, 'and left a complete checkpoint to resume from');
+  assert.ok(!fs.existsSync(path.join(dir, 'orphan', LOCK_FILE)), 'and released output_dir');
+  // As after a window reload: Resume continues from that checkpoint.
+  const step = Number(/checkpoint-(\d+)$/.exec(checkpoint)![1]);
+  const resumed = writeConfig(dir, { ...KEYS, output_dir: 'orphan', num_train_epochs: 50, max_steps: step + 2, resume_from_checkpoint: true }).config;
+  const { messages, code } = await launch(resumed);
+  assert.equal(code, 0);
+  const started = messages.find((m) => m.type === 'started');
+  assert.ok(started?.type === 'started' && started.start_step === step);
+  assert.ok(messages.some((m) => m.type === 'finished'));
 });
 
 function isAlive(pid: number): boolean {
