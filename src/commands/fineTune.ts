@@ -8,6 +8,7 @@ import { readColumnsSync, sampleRows } from '../core/data/readers';
 import { configTemplate } from '../config/template';
 import { DATASET_EXTENSIONS } from '../config/schema';
 import { isUserError } from '../core/errors';
+import { WRITES_CONFIG, requireTrust } from './trust';
 
 const SAMPLE_ROWS = 2000;
 
@@ -29,6 +30,7 @@ export async function fineTune(resource?: vscode.Uri): Promise<vscode.Uri | unde
   const existing = [configPath, alternative].find((p) => fs.existsSync(p));
 
   if (!existing) {
+    if (!requireTrust('Fine-tune DistilBERT', WRITES_CONFIG)) return undefined;
     let text: string;
     try {
       text = await templateFor(datasetPath);

@@ -6,6 +6,7 @@ import { isConfigDocument, toRange, validateDocument } from '../config/language'
 import type { TrainingConfig } from '../config/schema';
 import { latestCheckpoint } from '../core/train/checkpointFolders';
 import type { Run, RunManager } from '../panel/runManager';
+import { RUNS_TRAINING, requireTrust } from './trust';
 
 /** The config document a command acts on: its argument, else the active editor's. */
 export async function configDocument(uri?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
@@ -41,10 +42,7 @@ export async function resolvedConfig(document: vscode.TextDocument): Promise<Tra
 }
 
 export async function startTraining(runs: RunManager, uri?: vscode.Uri, options: { resume?: boolean } = {}): Promise<Run | undefined> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage('Training runs a Node.js process on your files; trust this workspace to start it.');
-    return undefined;
-  }
+  if (!requireTrust(options.resume ? 'Resume training' : 'Start training', RUNS_TRAINING)) return undefined;
   const document = await configDocument(uri);
   if (!document) return undefined;
   if (runs.isRunning(document.uri)) {

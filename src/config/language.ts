@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS, LANGUAGE_ID } from '../commands/ids';
+import { MANAGE_TRUST_COMMAND, RUNS_TRAINING } from '../commands/trust';
 import { latestCheckpoint } from '../core/train/checkpointFolders';
 import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from './assist';
 import { editorEnvironment } from './environment';
@@ -50,6 +51,7 @@ export class ConfigLanguage implements vscode.Disposable {
       datasets.onDidChange(() => this.validateAll()),
       datasets.onDidCreate(() => this.validateAll()),
       datasets.onDidDelete(() => this.validateAll()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.lensesChanged.fire()),
       vscode.languages.registerCompletionItemProvider(SELECTOR, { provideCompletionItems: (d, p) => this.complete(d, p) }, ':', ' ', '/', '.'),
       vscode.languages.registerHoverProvider(SELECTOR, { provideHover: (d, p) => this.hover(d, p) }),
       vscode.languages.registerCodeActionsProvider(SELECTOR, { provideCodeActions: (d, r) => this.quickFixes(d, r) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
@@ -130,6 +132,9 @@ export class ConfigLanguage implements vscode.Disposable {
         new vscode.CodeLens(top, { title: '$(sync~spin) Training… Show run', command: COMMANDS.showResults, arguments: [document.uri] }),
         new vscode.CodeLens(top, { title: '$(debug-stop) Cancel training', command: COMMANDS.cancelTraining, arguments: [document.uri] }),
       ];
+    }
+    if (!vscode.workspace.isTrusted) {
+      return [new vscode.CodeLens(top, { title: '$(shield) Restricted Mode: trust this workspace to train', tooltip: RUNS_TRAINING, command: MANAGE_TRUST_COMMAND })];
     }
     const lenses = [new vscode.CodeLens(top, { title: '$(play) Start training', command: COMMANDS.startTraining, arguments: [document.uri] })];
     const outputDir = path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText()));

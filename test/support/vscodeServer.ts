@@ -58,7 +58,7 @@ export interface VsCodeServer {
 }
 
 /** A fresh folder tree for one server under .test-runs/. */
-export function makeRunDirs(name: string): ServerDirs {
+export function makeRunDirs(name: string, settings: Record<string, unknown> = {}): ServerDirs {
   const root = fs.mkdtempSync(path.join(REPO_ROOT, '.test-runs', `${name}-`).replace(/-$/, '-'));
   const dirs: ServerDirs = {
     root,
@@ -70,7 +70,7 @@ export function makeRunDirs(name: string): ServerDirs {
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
   return dirs;
 }
 
@@ -108,12 +108,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startVsCodeServer(dirs: ServerDirs, workspace?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<VsCodeServer> {
+/** `workspaceTrust`: VS Code asks whether to trust the folder (else trust is off, as in most tests). */
+export async function startVsCodeServer(dirs: ServerDirs, workspace?: string, extraEnv: NodeJS.ProcessEnv = {}, { workspaceTrust = false } = {}): Promise<VsCodeServer> {
   if (!fs.existsSync(SERVER_MAIN)) throw new Error(`VS Code server missing at ${SERVER_MAIN}: run scripts/setup-vscode-host.sh`);
   const port = await freePort();
   const args = [
     SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
-    '--telemetry-level', 'off', '--disable-workspace-trust', '--enable-smoke-test-driver',
+    '--telemetry-level', 'off', ...(workspaceTrust ? [] : ['--disable-workspace-trust']), '--enable-smoke-test-driver',
     '--server-data-dir', dirs.serverData, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions,
     ...(workspace ? ['--default-folder', workspace] : []),
   ];

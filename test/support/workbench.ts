@@ -20,17 +20,24 @@ export interface InstalledWorkbench {
  * Real VS Code with the packed .vsix installed, the fixture workspace open in chromium, and the
  * workbench rendered. `env` reaches the extension host (and so the training worker).
  */
-export async function openInstalledWorkbench(name: string, viewport: { width: number; height: number }, env: NodeJS.ProcessEnv = {}): Promise<InstalledWorkbench> {
+export interface WorkbenchOptions {
+  /** Workspace trust on: `onTrustPrompt` handles VS Code's question at startup (else trust is off). */
+  onTrustPrompt?: (page: Page) => Promise<void>;
+}
+
+export async function openInstalledWorkbench(name: string, viewport: { width: number; height: number }, env: NodeJS.ProcessEnv = {}, options: WorkbenchOptions = {}): Promise<InstalledWorkbench> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: npm run package`);
   fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
-  const dirs = makeRunDirs(name);
+  const workspaceTrust = options.onTrustPrompt !== undefined;
+  const dirs = makeRunDirs(name, workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' } : {});
   const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
   installVsix(dirs, VSIX);
   if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-'))) throw new Error('the .vsix did not install');
-  const server = await startVsCodeServer(dirs, undefined, env);
+  const server = await startVsCodeServer(dirs, undefined, env, { workspaceTrust });
   const browser = await launchBrowser(dirs);
   const page = await browser.newPage({ viewport });
   await page.goto(workbenchUrl(server, workspace));
+  if (options.onTrustPrompt) await options.onTrustPrompt(page);
   await waitForWorkbench(page);
   return { dirs, workspace, server, browser, page, close: async () => { await browser.close(); await server.stop(); } };
 }
