@@ -31,6 +31,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     out('\nstopping after this step and writing a checkpoint (Ctrl+C again to quit now)\n');
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint); // `kill`, a closing terminal session: the same clean stop
 
   const interactive = !json && process.stderr.isTTY === true;
   let lastPrinted = -1;
@@ -91,5 +92,6 @@ export async function trainCommand(args: string[]): Promise<number> {
     return outcome.status === 'finished' ? 0 : 130;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

@@ -209,7 +209,9 @@ const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>(['ready', 'cancel', 'ope
 
 /** A message from the page, or undefined when it is not one of ours (the page is untrusted input). */
 export function parsePageMessage(value: unknown): PageMessage | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  // Every page message is a bare `{type}`: one with more fields (a path, a run id) is not ours.
+  if (Object.keys(value).length !== 1) return undefined;
   const type = (value as { type?: unknown }).type;
   return typeof type === 'string' && PAGE_MESSAGE_TYPES.has(type as PageMessage['type']) ? { type: type as PageMessage['type'] } : undefined;
 }

@@ -78,11 +78,15 @@ process.on('message', (raw: HostToWorker) => {
   );
 });
 
-// The extension (our parent) is gone: stop at the next step, writing a checkpoint.
-process.on('disconnect', () => {
+// The extension (our parent) is gone, or the system asks us to end (VS Code closing, a reload,
+// a shutdown): stop at the next step, writing a checkpoint.
+const stop = () => {
   cancelled = true;
   if (!training) process.exit(1);
-});
+};
+process.on('disconnect', stop);
+process.on('SIGTERM', stop);
+process.on('SIGHUP', stop);
 
 process.on('uncaughtException', (error) => void fail(error));
 process.on('unhandledRejection', (error) => void fail(error));

@@ -3,6 +3,7 @@
 // (mock) Hugging Face hub; the panel beside the dataset shows progress, the results table and the
 // final metrics; Run again, then Cancel; then a window reload restores the panel.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,7 +12,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { writeTinyModel } from '../../src/core/model/tinyModels';
 import { MockHub } from '../support/mockHub';
 import { REPO_ROOT, waitForWorkbench } from '../support/vscodeServer';
-import { openExplorerContextMenuItem, openInstalledWorkbench, runCommand, saveScreenshot, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
+import { dismissNotifications, openExplorerContextMenuItem, openInstalledWorkbench, runCommand, saveScreenshot, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
 
 let workbench: InstalledWorkbench;
 let hub: MockHub;
@@ -86,7 +87,7 @@ async function longerRuns(): Promise<void> {
   });
 }
 
-test('Run again, then Cancel: the second run stops with a checkpoint', { timeout: 180_000 }, () => withFailureScreenshot(page, 'cancel', async () => {
+test('Run again starts a second run in a new panel', { timeout: 180_000 }, () => withFailureScreenshot(page, 'run-again', async () => {
   await longerRuns();
   await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 1/ }).click();
   await panel().locator('vscode-button', { hasText: 'Run again' }).click();
@@ -94,6 +95,71 @@ test('Run again, then Cancel: the second run stops with a checkpoint', { timeout
   await panel().getByText(/Step [1-9]\d* \/ \d+/).first().waitFor({ timeout: 60_000 });
   await page.waitForTimeout(1500);
   await saveScreenshot(page, 'screenshot-running.png');
+}));
+
+/** The step the panel shows now. */
+async function shownStep(): Promise<number> {
+  const text = await panel().getByText(/Step \d+ \/ \d+/).first().innerText();
+  return Number(/Step (\d+)/.exec(text)![1]);
+}
+
+test('the panel page is untrusted: a script without the nonce does not run, forged messages are ignored', { timeout: 120_000 }, () => withFailureScreenshot(page, 'webview-security', async () => {
+  // Scripts added to the page: only the one carrying the page's nonce runs (the control that the
+  // check can tell); without it or with a wrong one, the Content-Security-Policy blocks them.
+  const body = panel().locator('body');
+  // (Code for the page is a string: the tests compile without the DOM's types.)
+  const outcome = await body.evaluate(`(async () => {
+    const violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    const nonce = document.querySelector('script[nonce]').nonce;
+    const add = (code, withNonce) => {
+      const script = document.createElement('script');
+      if (withNonce !== undefined) script.nonce = withNonce;
+      script.textContent = code;
+      document.body.append(script);
+    };
+    add('window.noNonce = true');
+    add('window.wrongNonce = true', 'not-the-nonce');
+    const image = document.createElement('img');
+    image.setAttribute('onerror', 'window.inlineHandler = true');
+    image.src = 'data:,not-an-image';
+    document.body.append(image);
+    add('window.withNonce = true', nonce);
+    await new Promise((r) => setTimeout(r, 500));
+    return { noNonce: window.noNonce, wrongNonce: window.wrongNonce, inlineHandler: window.inlineHandler, withNonce: window.withNonce, violations };
+  })()`) as { noNonce?: boolean; wrongNonce?: boolean; inlineHandler?: boolean; withNonce?: boolean; violations: string[] };
+  assert.equal(outcome.withNonce, true, 'the page\'s own nonce runs (the check works)');
+  assert.equal(outcome.noNonce, undefined, 'a script without the nonce did not run');
+  assert.equal(outcome.wrongNonce, undefined, 'a script with a wrong nonce did not run');
+  assert.equal(outcome.inlineHandler, undefined, 'an inline event handler did not run');
+  assert.ok(outcome.violations.filter((d) => d.startsWith('script-src')).length >= 3, `CSP violations: ${outcome.violations.join(', ')}`);
+
+  // Messages forged from the page, sent on the channel acquireVsCodeApi().postMessage uses (VS Code
+  // hides it from the page itself, so the test reaches it in the frame around the page): none of
+  // them cancels the run or opens a file outside it.
+  const before = await shownStep();
+  await page.frameLocator('iframe.webview.ready').locator('body').evaluate(`(() => {
+    const post = window.__vscode_post_message__;
+    const forged = [
+      { type: 'cancelEverything' }, { type: 1 }, 'cancel', null, [{ type: 'cancel' }],
+      { type: 'cancel', run_id: 'another-run' }, { type: 'cancel', reason: 'forged' },
+      { type: 'openModelCard', path: '/etc/passwd' }, { type: 'revealOutput', path: '/' }, { type: 'runAgain', config: '/tmp/evil.finetune.yaml' },
+    ];
+    for (const message of forged) post('onmessage', { message });
+  })()`);
+  await page.waitForTimeout(3000);
+  assert.ok((await shownStep()) > before, 'the run went on training');
+  assert.equal(await panel().getByText(/Cancelled at step/).count(), 0, 'not cancelled');
+  assert.equal(await page.getByRole('tab', { name: /passwd|evil/ }).count(), 0, 'no file outside the run was opened');
+  assert.equal(await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 3/ }).count(), 0, 'no run was started');
+  // The control: a well-formed message on the same channel does reach the extension ("Run again"
+  // while the config trains only says so).
+  await page.frameLocator('iframe.webview.ready').locator('body').evaluate(`window.__vscode_post_message__('onmessage', { message: { type: 'runAgain' } })`);
+  await page.locator('.notifications-toasts', { hasText: 'This config is already training' }).waitFor({ timeout: 30_000 });
+  await dismissNotifications(page);
+}));
+
+test('Cancel stops the second run with a checkpoint', { timeout: 180_000 }, () => withFailureScreenshot(page, 'cancel', async () => {
   await panel().locator('vscode-button', { hasText: 'Cancel' }).click();
   await panel().getByText(/Cancelled at step \d+\. Checkpoint: .*checkpoint-\d+/).waitFor({ timeout: 60_000 });
   assert.ok(fs.readdirSync(path.join(workspace, 'reviews-distilbert')).some((name) => /^checkpoint-\d+$/.test(name)));
@@ -110,4 +176,13 @@ test('a window reload during a run restores the panel with its state', { timeout
   // The worker stopped with the old window and wrote a checkpoint; the panel says so, with the progress it had.
   await panel().getByText(/Cancelled at step \d+/).waitFor({ timeout: 60_000 });
   await panel().getByText(/Step \d+ \/ \d+/).first().waitFor();
+  // Nothing was lost or left behind: no worker still running, output_dir released, the data as it was.
+  const workers = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(workbench.dirs.extensions) && line.includes('worker.js'));
+  for (let i = 0; i < 100 && workers().length > 0; i++) await page.waitForTimeout(200);
+  assert.deepEqual(workers(), [], 'the old window\'s worker exited');
+  const out = path.join(workspace, 'reviews-distilbert');
+  const lock = path.join(out, '.distilbert-finetune.lock');
+  assert.ok(!fs.existsSync(lock), `output_dir is not locked: ${fs.existsSync(lock) ? fs.readFileSync(lock, 'utf8') : ''}`);
+  assert.ok(fs.readdirSync(out).filter((n) => /^checkpoint-\d+$/.test(n)).every((n) => fs.existsSync(path.join(out, n, 'resume_state.json'))), 'every checkpoint is complete');
+  assert.ok(fs.readFileSync(path.join(workspace, 'reviews.csv')).equals(fs.readFileSync(path.join(REPO_ROOT, 'test/fixtures/workspace/reviews.csv'))), 'the dataset is unchanged');
 }));

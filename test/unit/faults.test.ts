@@ -111,6 +111,27 @@ for (const fault of ['throw', 'abort'] as const) {
   });
 }
 
+test('a worker asked to end (SIGTERM, as when VS Code closes or reloads) stops at the next step with a checkpoint', async () => {
+  const { config } = writeConfig(dir, { ...KEYS, output_dir: 'terminated', num_train_epochs: 100, save_strategy: 'no' });
+  const messages: WorkerMessage[] = [];
+  const code = await new Promise<number | null>((resolve) => {
+    const worker: TrainingProcess = new TrainingProcess({
+      workerPath: WORKER, config, configFile: path.join(dir, 'run.finetune.yaml'), runId: 'terminated',
+      onMessage: (m) => {
+        messages.push(m);
+        if (m.type === 'progress' && m.step === 3) process.kill(worker.pid!, 'SIGTERM');
+      },
+      onExit: (exitCode) => resolve(exitCode),
+    });
+  });
+  assert.equal(code, 0);
+  const cancelled = messages[messages.length - 1];
+  assert.ok(cancelled.type === 'cancelled' && cancelled.checkpoint, JSON.stringify(cancelled));
+  assertNoHalfWrittenCheckpoint(config.output_dir);
+  assert.ok(!fs.existsSync(path.join(config.output_dir, LOCK_FILE)));
+  assertDatasetUnchanged();
+});
+
 /** Runs the CLI with `output_dir` on a fresh tmpfs in a private mount namespace, then copies out what it left. */
 async function cliOnTmpfs(mountOptions: string, configName: string, saved: string): Promise<CliResult> {
   const out = path.join(dir, 'mnt');

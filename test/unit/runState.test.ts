@@ -41,9 +41,15 @@ test('messages fold into the panel state in the Trainer\'s terms', () => {
   assert.deepEqual(state.failed, { message: 'boom', hint: 'do this', lastOutput: undefined });
 });
 
-test('messages from the page and the worker are validated before use', () => {
-  assert.deepEqual(parsePageMessage({ type: 'cancel', extra: '<script>' }), { type: 'cancel' });
-  for (const bad of [null, 'cancel', { type: 'deleteEverything' }, { type: 1 }, []]) assert.equal(parsePageMessage(bad), undefined);
+test('messages from the page and the worker are validated before use: a forged page message (unknown type, wrong or extra fields, a path) is refused', () => {
+  for (const type of ['ready', 'cancel', 'openModelCard', 'revealOutput', 'runAgain']) assert.deepEqual(parsePageMessage({ type }), { type });
+  const forged = [
+    null, undefined, 'cancel', 42, [], [{ type: 'cancel' }], {},
+    { type: 'deleteEverything' }, { type: 1 }, { type: ['cancel'] }, { type: 'toString' }, { type: '__proto__' },
+    { type: 'cancel', extra: '<script>' }, { type: 'cancel', run_id: 'another-run' },
+    { type: 'openModelCard', path: '/etc/passwd' }, { type: 'revealOutput', path: '../../..' }, { type: 'runAgain', config: '/tmp/evil.finetune.yaml' },
+  ];
+  for (const bad of forged) assert.equal(parsePageMessage(bad), undefined, JSON.stringify(bad));
   assert.equal(parseWorkerMessage({ type: 'progress' }), undefined, 'no run id');
   assert.equal(parseWorkerMessage({ type: 'whatever', run_id: 'r' }), undefined);
   assert.ok(parseWorkerMessage({ type: 'log', run_id: 'r', level: 'info', text: 'x' }));
