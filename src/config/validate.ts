@@ -124,7 +124,7 @@ export function validateConfig(text: string, env: ConfigEnvironment): Validation
 
   checkFilesAndColumns(values, env, problems);
 
-  const config = problems.some((p) => p.severity === 'error') ? undefined : resolve(values, env.configDir);
+  const config = problems.some((p) => p.severity === 'error') ? undefined : resolve(values, env);
   return { problems, entries, config };
 }
 
@@ -246,7 +246,8 @@ export function looksLikePath(model: string): boolean {
   return model.startsWith('.') || model.startsWith('/') || model.startsWith('~') || /^[A-Za-z]:[\\/]/.test(model) || model.includes('\\') || model.split('/').length > 2;
 }
 
-function resolve(values: Map<ConfigKey, { value: unknown }>, configDir: string): TrainingConfig {
+function resolve(values: Map<ConfigKey, { value: unknown }>, env: ConfigEnvironment): TrainingConfig {
+  const { configDir } = env;
   const config: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const v = values.get(key);
@@ -256,7 +257,11 @@ function resolve(values: Map<ConfigKey, { value: unknown }>, configDir: string):
   for (const key of ['train_file', 'validation_file', 'output_dir'] as const) {
     if (typeof config[key] === 'string') config[key] = path.resolve(configDir, config[key] as string);
   }
-  if (typeof config.model === 'string' && looksLikePath(config.model)) config.model = path.resolve(configDir, config.model);
+  // A model folder beside the config wins over a hub id of the same shape ("models/mine"), as a
+  // local folder does in transformers' from_pretrained.
+  if (typeof config.model === 'string' && (looksLikePath(config.model) || env.isDirectory(path.resolve(configDir, config.model)))) {
+    config.model = path.resolve(configDir, config.model);
+  }
   if (typeof config.resume_from_checkpoint === 'string') config.resume_from_checkpoint = path.resolve(configDir, config.resume_from_checkpoint);
   return config as unknown as TrainingConfig;
 }

@@ -6,9 +6,10 @@ import Mocha from 'mocha';
 import activationSuite from './activation.test';
 import configSuite from './config.test';
 import panelSuite from './panel.test';
+import badInputSuite from './badInput.test';
 import activationBench from './activationBench';
 
-const SUITES = process.env.DISTILBERT_FINETUNE_BENCH === 'activation' ? [activationBench] : [activationSuite, configSuite, panelSuite];
+const SUITES = process.env.DISTILBERT_FINETUNE_BENCH === 'activation' ? [activationBench] : [activationSuite, configSuite, panelSuite, badInputSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });

@@ -18,6 +18,8 @@ async function main(): Promise<number> {
   fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
   const dirs = makeRunDirs('integration');
   const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
+  // The bad-input corpus, for the suite that opens each case in the editor (badInput.test.ts).
+  fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/bad'), path.join(workspace, 'bad'), { recursive: true });
   // The benchmark selects its suite through the extension host's environment.
   const server = await startVsCodeServer(dirs, undefined, { DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '' });
   const browser = await launchBrowser(dirs);

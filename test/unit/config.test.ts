@@ -129,3 +129,10 @@ test('did-you-mean finds near misspellings and substrings, not noise', () => {
   assert.deepEqual(closestMatches('batch_size', CONFIG_KEYS).slice(0, 2).sort(), ['per_device_eval_batch_size', 'per_device_train_batch_size']);
   assert.deepEqual(closestMatches('zzzz', CONFIG_KEYS), []);
 });
+
+test('model: a folder beside the config wins over a hub id of the same shape; otherwise it is a hub id', () => {
+  fs.mkdirSync(path.join(dir, 'models', 'mine'), { recursive: true });
+  assert.equal(check('train_file: reviews.csv\nmodel: models/mine\n').config?.model, path.join(dir, 'models', 'mine'));
+  assert.equal(check('train_file: reviews.csv\nmodel: acme/distilbert-reviews\n').config?.model, 'acme/distilbert-reviews');
+  assert.equal(check('train_file: reviews.csv\n').config?.model, 'distilbert-base-uncased');
+});
