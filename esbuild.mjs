@@ -9,11 +9,14 @@
 // loads its .wasm files from its own package folder, and all of them must share one tfjs-core.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+
+// Test bundles of renamed or deleted suites must not linger (node --test runs every file in out/).
+if (!production) rmSync('out', { recursive: true, force: true });
 
 const tfjsExternal = ['@tensorflow/*'];
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
