@@ -58,3 +58,22 @@ export function writeDirectoryAtomic(target: string, build: (staging: string) =>
     throw error;
   }
 }
+
+/**
+ * Writes several files into `folder` so that a failure (a full disk) while writing them changes
+ * none: they are built in a staging folder inside `folder`, then renamed into place one by one
+ * (renames do not need space and do not fail half-way through a file).
+ */
+export function writeFilesIntoFolder(folder: string, build: (staging: string) => void): void {
+  fs.mkdirSync(folder, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(folder, STAGING_PREFIX));
+  try {
+    build(staging);
+    for (const name of fs.readdirSync(staging)) fs.renameSync(path.join(staging, name), path.join(folder, name));
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Staging folders of `writeFilesIntoFolder`: left behind only by a killed process. */
+export const STAGING_PREFIX = '.output.staging-';

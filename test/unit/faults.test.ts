@@ -164,6 +164,19 @@ test('the disk filling up while saving a checkpoint: a clear error, no half-writ
   await resumeFinishes('full-saved');
 });
 
+test('the disk filling up while writing the final model leaves no model, model card or results behind', async () => {
+  // The small model's final files: model.safetensors 3.96 MB and vocab.txt 0.23 MB fit in 4.5 MB,
+  // tokenizer.json (0.7 MB more) does not. The run saves no checkpoint before them.
+  fs.writeFileSync(path.join(dir, 'full-final.finetune.yaml'), stringify({ ...KEYS, output_dir: 'mnt', save_strategy: 'no' }));
+  const saved = path.join(dir, 'full-final-saved');
+  const { code, stderr } = await cliOnTmpfs('size=4500k', 'full-final.finetune.yaml', saved);
+  assert.notEqual(code, 99, 'tmpfs could not be mounted in a user namespace');
+  assert.equal(code, 1, stderr);
+  assert.match(lastLine(stderr), /^error: cannot write .*mnt\/.*: the disk is full \(ENOSPC\)/);
+  assert.deepEqual(fs.readdirSync(saved), [], 'nothing of the failed save is left: no model, no card, no staging folder, no lock');
+  assertDatasetUnchanged();
+});
+
 test('a read-only output folder is refused before training starts', async () => {
   fs.writeFileSync(path.join(dir, 'readonly.finetune.yaml'), stringify({ ...KEYS, output_dir: 'mnt' }));
   const { code, stderr } = await cliOnTmpfs('ro', 'readonly.finetune.yaml', path.join(dir, 'readonly-saved'));

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { writeDirectoryAtomic, writeJsonAtomic } from '../files';
+import { STAGING_PREFIX, writeDirectoryAtomic, writeJsonAtomic } from '../files';
 import { tf, type Tensor } from '../tf';
 import { saveModel } from '../model/checkpoint';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
@@ -114,7 +114,7 @@ function pruneCheckpoints(outputDir: string, keep: number): void {
 export function removeStaleStaging(outputDir: string): void {
   try {
     for (const name of fs.readdirSync(outputDir)) {
-      if (/^\.checkpoint-\d+\.staging-/.test(name)) fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
+      if (/^\.checkpoint-\d+\.staging-/.test(name) || name.startsWith(STAGING_PREFIX)) fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
     }
   } catch {
     // no output folder yet

@@ -8,7 +8,7 @@ import type { RunEvent } from '../../run/protocol';
 import { CLASSIFICATION_REPORT, type ClassificationReport } from './outputFiles';
 import { checkData, prepareData, type DataSettings } from '../data/dataset';
 import { UserError } from '../errors';
-import { writeFileAtomic, writeJsonAtomic } from '../files';
+import { writeFileAtomic, writeFilesIntoFolder, writeJsonAtomic } from '../files';
 import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/checkpoint';
 import { resolveModel, type HubOptions } from '../model/hub';
 import { BertTokenizer } from '../text/tokenizer';
@@ -188,8 +188,14 @@ function resumeCheckpoint(config: TrainingConfig): string | undefined {
   return wanted;
 }
 
-/** The output folder as the Trainer leaves it after `save_model` and `save_metrics`; every file atomic. */
+/** The output folder as the Trainer leaves it after `save_model` and `save_metrics`. */
 function writeOutputs(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
+  // All or nothing: a disk that fills up half-way leaves the previous outputs, never new weights
+  // beside an old model card.
+  writeFilesIntoFolder(outputDir, (staging) => writeOutputFiles(staging, trainer, loaded, tokenizer, card, config, outcome));
+}
+
+function writeOutputFiles(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
   saveModel(outputDir, loaded.model, loaded.specs);
   tokenizer.save(outputDir);
   writeJsonAtomic(path.join(outputDir, 'trainer_state.json'), trainer.trainerState(outcome.epoch, true), true);
