@@ -25,6 +25,8 @@ export interface LaunchOptions {
 
 const FINAL = new Set<WorkerMessage['type']>(['finished', 'cancelled', 'failed']);
 const KEPT_OUTPUT_LINES = 40;
+/** What V8 prints when the heap limit (--max-old-space-size) is reached, before it aborts. */
+const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 
 export class TrainingProcess {
   private readonly child: ChildProcess;
@@ -87,14 +89,18 @@ export class TrainingProcess {
     if (this.exited) return;
     this.exited = true;
     if (!this.finalMessage) {
-      const how = error ? `could not start (${error})` : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const heapExhausted = HEAP_OUT_OF_MEMORY.test(this.lastOutput());
+      const how = error ? `could not start (${error})` : heapExhausted ? 'ran out of memory (its JavaScript heap is full)' : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const resume = 'The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.';
       const failed: FailedMessage = {
         type: 'failed',
         run_id: this.options.runId,
         message: `The training process ${how} before it finished.`,
-        hint: signal === 'SIGKILL' || code === 137
-          ? 'It may have run out of memory: lower per_device_train_batch_size or max_length, or raise the "Worker memory" setting. The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.'
-          : 'The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.',
+        hint: heapExhausted
+          ? `Raise the "Worker memory" setting (distilbertFinetuner.workerMemoryMb${this.options.memoryMb ? `, now ${this.options.memoryMb}` : ''}), or lower per_device_train_batch_size or max_length. ${resume}`
+          : signal === 'SIGKILL' || code === 137
+            ? `It may have run out of memory: lower per_device_train_batch_size or max_length, or raise the "Worker memory" setting. ${resume}`
+            : resume,
         last_output: this.lastOutput(),
       };
       this.finalMessage = failed;

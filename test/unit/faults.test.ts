@@ -230,6 +230,24 @@ test('running out of memory for a too large batch says so and suggests a smaller
   assert.ok(!fs.existsSync(path.join(dir, 'oom', 'model.safetensors')));
 });
 
+test('a worker whose JavaScript heap fills up is reported as out of memory, pointing at the Worker memory setting', async () => {
+  const { config } = writeConfig(dir, { ...KEYS, output_dir: 'heap' });
+  const messages: WorkerMessage[] = [];
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+    new TrainingProcess({
+      workerPath: WORKER, config, configFile: path.join(dir, 'run.finetune.yaml'), runId: 'heap', memoryMb: 12,
+      onMessage: (m) => messages.push(m),
+      onExit: (_code, exitSignal) => resolve(exitSignal),
+    });
+  });
+  assert.equal(signal, 'SIGABRT', 'V8 aborts when the heap limit is reached');
+  const failed = messages[messages.length - 1];
+  assert.ok(failed.type === 'failed');
+  assert.equal(failed.message, 'The training process ran out of memory (its JavaScript heap is full) before it finished.');
+  assert.match(failed.hint ?? '', /^Raise the "Worker memory" setting \(distilbertFinetuner\.workerMemoryMb, now 12\), or lower per_device_train_batch_size or max_length\./);
+  assertDatasetUnchanged();
+});
+
 test('a corrupt checkpoint is refused with a message naming the file', async () => {
   const { config } = writeConfig(dir, { ...KEYS, output_dir: 'corrupt-checkpoint', save_strategy: 'steps', save_steps: 5, max_steps: 5 });
   assert.equal((await launch(config)).code, 0);
