@@ -42,7 +42,12 @@ export class Utf8Decoder {
 
   private decode(chunk: Uint8Array, last: boolean): string {
     let bytes = this.carry.length ? concat(this.carry, chunk) : chunk;
-    if (this.first && (bytes.length >= 3 || last)) {
+    if (this.first) {
+      // Too few bytes to tell a byte-order mark yet: wait for more (nothing is decoded before it).
+      if (bytes.length < 3 && !last) {
+        this.carry = bytes.slice();
+        return '';
+      }
       this.first = false;
       if (startsWithUtf16Mark(bytes)) this.fail(1, UTF16);
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
