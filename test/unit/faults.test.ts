@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { stringify } from 'yaml';
@@ -207,7 +208,7 @@ test('a second run on the same output_dir is refused while the first trains; a s
 
   // A lock left by a killed process (its pid is gone) does not block the next run.
   const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
-  fs.writeFileSync(path.join(dir, 'shared', LOCK_FILE), JSON.stringify({ pid: Number(gone), hostname: (await import('node:os')).hostname(), started: 'earlier' }));
+  fs.writeFileSync(path.join(dir, 'shared', LOCK_FILE), JSON.stringify({ pid: Number(gone), hostname: os.hostname(), started: 'earlier' }));
   const again = await cli(['train', 'second.finetune.yaml']);
   assert.equal(again.code, 0, again.stderr);
   assert.ok(!fs.existsSync(path.join(dir, 'shared', LOCK_FILE)));
