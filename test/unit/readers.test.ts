@@ -79,3 +79,18 @@ test('column guessing: longest strings for text, few distinct values for labels,
   assert.equal(named.labelColumn, 'sentiment');
   assert.equal(named.reasons.length, 2);
 });
+
+test('a UTF-8 byte-order mark is dropped in every format (the decoder does it once for all)', async () => {
+  const bom = '\uFEFF';
+  const files = [
+    write('bom.csv', `${bom}text,label\ngood,pos\n`),
+    write('bom.tsv', `${bom}text\tlabel\ngood\tpos\n`),
+    write('bom.jsonl', `${bom}{"text": "good", "label": "pos"}\n`),
+    write('bom.json', `${bom}[{"text": "good", "label": "pos"}]`),
+  ];
+  for (const file of files) {
+    const rows = await all(file);
+    assert.deepEqual(rows.map((r) => r.values), [{ text: 'good', label: 'pos' }], file);
+    assert.deepEqual(readColumnsSync(file), ['text', 'label'], file);
+  }
+});

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CsvParser, CsvSyntaxError, sniffDelimiter, type CsvRecord } from './csv';
 import { UserError, atLine } from '../errors';
-import { Utf8Decoder, textProblem } from './text';
+import { Utf8Decoder } from './text';
 
 export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
 
@@ -133,10 +133,7 @@ async function* jsonLinesRows(stream: AsyncIterable<string>, name: string): Asyn
     }
     return { values: value as Record<string, unknown>, location: `${name}:${lineNumber}` };
   };
-  let first = true;
-  for await (let chunk of stream) {
-    if (first && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-    first = false;
+  for await (const chunk of stream) {
     pending += chunk;
     let newline: number;
     while ((newline = pending.indexOf('\n')) >= 0) {
@@ -164,7 +161,7 @@ async function* jsonRows(file: string, name: string): AsyncGenerator<DatasetRow>
 function jsonRecords(text: string, name: string): unknown[] {
   let value: unknown;
   try {
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    value = JSON.parse(text); // Utf8Decoder has dropped a byte-order mark
   } catch (error) {
     const message = (error as Error).message;
     const position = /position (\d+)/.exec(message);
@@ -204,9 +201,7 @@ export function inspectDatasetSync(file: string): DatasetHeader {
     }
     const bytes = readPrefix(file, PREFIX_BYTES);
     const complete = bytes.length === size;
-    const problem = textProblem(bytes, complete);
-    if (problem) return { problem: atLine(name, problem.line, `the file ${problem.message}`) };
-    const prefix = new Utf8Decoder(name).push(bytes);
+    const prefix = new Utf8Decoder(name).push(bytes); // not UTF-8: a UserError, the problem below
     if (format === 'jsonl') {
       const lines = prefix.split('\n').slice(0, 100).filter((l) => l.trim() !== '');
       const records = lines.map((l) => { try { return JSON.parse(l) as unknown; } catch { return undefined; } });

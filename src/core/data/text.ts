@@ -7,16 +7,12 @@ import { UserError, atLine } from '../errors';
 const UTF16 = 'is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8';
 const SAVE_AS_UTF8 = 'Save the file as UTF-8 (in VS Code: "Change File Encoding" in the status bar, then "Save with Encoding").';
 
-/**
- * Why these first bytes of a file are not UTF-8 text, or undefined when they are.
- * `complete` says the bytes are the whole file (else a sequence cut at the end is not an error).
- */
-export function textProblem(bytes: Uint8Array, complete: boolean): { line: number; message: string } | undefined {
+/** Why `bytes` (whole characters) are not UTF-8 text, with the line it goes wrong on; undefined when they are. */
+function textProblem(bytes: Uint8Array): { line: number; message: string } | undefined {
   if (startsWithUtf16Mark(bytes)) return { line: 1, message: UTF16 };
   const nul = bytes.indexOf(0);
   if (nul >= 0) return { line: lineAt(bytes, nul), message: 'is a binary file, not text (it holds a NUL byte)' };
-  const end = complete ? bytes.length : completeLength(bytes);
-  const offset = invalidUtf8Offset(bytes.subarray(0, end));
+  const offset = invalidUtf8Offset(bytes);
   if (offset < 0) return undefined;
   return { line: lineAt(bytes, offset), message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).toUpperCase()} cannot start or continue a UTF-8 character)` };
 }
@@ -56,7 +52,7 @@ export class Utf8Decoder {
     const whole = bytes.subarray(0, end);
     this.carry = bytes.slice(end);
     if (!isUtf8(whole) || whole.indexOf(0) >= 0) {
-      const problem = textProblem(whole, true)!;
+      const problem = textProblem(whole)!;
       this.fail(this.lines + problem.line, problem.message);
     }
     for (let i = 0; i < whole.length; i++) if (whole[i] === 0x0a) this.lines++;
