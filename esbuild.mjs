@@ -36,7 +36,7 @@ function filesUnder(dir, suffix) {
 
 const shipped = [
   // The extension host: thin, never loads TensorFlow.js.
-  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // The training worker, forked by the extension.
   { ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: tfjsExternal },
   // The headless CLI over the same core.

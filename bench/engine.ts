@@ -1,9 +1,9 @@
 // One engine's measurements, in its own process (a process loads one tfjs backend):
 //   node out/bench/engine.js <backend> <train|infer> <batch> <seq> <repeats> [warmup]
 // Prints one JSON line per measurement, with the median step time.
-import { loadBackend, type Device } from '../src/core/train/backend';
+import { loadBackend, type Device } from '../src/core/backends/loadBackend';
 import { DistilBertForSequenceClassification, type EncodedBatch } from '../src/core/model/distilbert';
-import { parseDistilBertConfig } from '../src/core/model/config';
+import { parseDistilBertConfig } from '../src/core/model/distilbertConfig';
 import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from '../src/core/model/parameters';
 import { AdamW } from '../src/core/train/optimizer';
 import { optimizerStep } from '../src/core/train/step';

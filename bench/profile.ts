@@ -1,8 +1,8 @@
 // Which kernels take the time: `node out/bench/profile.js <backend> <train|infer> <batch> <seq>`.
 // Prints the kernels by total milliseconds (tf.profile), for one step after a warm-up step.
-import { loadBackend, type BackendChoice } from '../src/core/train/backend';
+import { loadBackend, type BackendChoice } from '../src/core/backends/loadBackend';
 import { DistilBertForSequenceClassification, type EncodedBatch } from '../src/core/model/distilbert';
-import { parseDistilBertConfig } from '../src/core/model/config';
+import { parseDistilBertConfig } from '../src/core/model/distilbertConfig';
 import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from '../src/core/model/parameters';
 import { AdamW } from '../src/core/train/optimizer';
 import { optimizerStep } from '../src/core/train/step';

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -124,6 +126,11 @@ struct Args {
     ok = false;
   }
 
+  void failRange(const std::string& message) {
+    if (ok) napi_throw_range_error(env, nullptr, message.c_str());
+    ok = false;
+  }
+
   template <typename T>
   T* array(size_t i, size_t* length = nullptr) {
     if (i >= count) {
@@ -139,6 +146,36 @@ struct Args {
     }
     if (length) *length = n;
     return static_cast<T*>(data);
+  }
+
+  /**
+   * A typed array argument that the kernel reads or writes up to element `needed` - 1: a shorter
+   * one is refused (a RangeError naming it), since the kernel would run past its end.
+   */
+  template <typename T>
+  T* array(size_t i, int64_t needed, const char* name) {
+    size_t n = 0;
+    T* data = array<T>(i, &n);
+    if (ok && static_cast<int64_t>(n) < needed) {
+      failRange(std::string(name) + " has " + std::to_string(n) + " elements; the kernel needs " + std::to_string(needed));
+    }
+    return data;
+  }
+
+  /** As `array(i, needed, name)`, for an argument that may be left out (undefined/null): nullptr. */
+  template <typename T>
+  T* optionalArray(size_t i, int64_t needed, const char* name) {
+    if (i >= count) return nullptr;
+    napi_valuetype type;
+    napi_typeof(env, values[i], &type);
+    return type == napi_object ? array<T>(i, needed, name) : nullptr;
+  }
+
+  /** Dimensions must be positive (and strides, leading dimensions non-negative): refuses others. */
+  void requireDims(std::initializer_list<int64_t> dims, const char* kernel) {
+    for (int64_t d : dims) {
+      if (ok && d < 0) failRange(std::string(kernel) + ": a dimension or stride is negative");
+    }
   }
 
   /** A typed array argument that may be left out (undefined/null), or nullptr. */
@@ -164,6 +201,16 @@ struct Args {
   }
 };
 
+/** Elements a row-major rows x cols matrix with leading dimension ld spans (0 when empty). */
+int64_t extent(int64_t rows, int64_t cols, int64_t ld) {
+  return rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0;
+}
+
+/** Elements `count` matrices of `size` elements, `stride` apart, span (stride 0: one shared matrix). */
+int64_t batched(int64_t count, int64_t stride, int64_t size) {
+  return size > 0 && count > 0 ? (count - 1) * stride + size : 0;
+}
+
 napi_value undefined(napi_env env) {
   napi_value v;
   napi_get_undefined(env, &v);
@@ -179,12 +226,13 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   Args a(env, info);
   bool transA = a.boolean(0), transB = a.boolean(1);
   int64_t M = a.integer(2), N = a.integer(3), K = a.integer(4);
-  float* A = a.array<float>(5);
-  float* B = a.array<float>(6);
-  float* C = a.array<float>(7);
   int64_t batch = a.integer(8), strideA = a.integer(9), strideB = a.integer(10), strideC = a.integer(11);
+  a.requireDims({M, N, K, batch, strideA, strideB, strideC}, "gemm");
+  float* A = a.array<float>(5, batched(batch, strideA, M * K), "gemm: A");
+  float* B = a.array<float>(6, batched(batch, strideB, K * N), "gemm: B");
+  float* C = a.array<float>(7, batched(batch, strideC, M * N), "gemm: C");
   float beta = static_cast<float>(a.number(12));
-  float* bias = a.optionalArray<float>(13);
+  float* bias = a.optionalArray<float>(13, N, "gemm: bias");
   if (!a.ok) return nullptr;
   const int lda = transA ? M : K, ldb = transB ? K : N;
   for (int64_t b = 0; b < batch; ++b) {
@@ -209,13 +257,19 @@ napi_value GemmHeads(napi_env env, napi_callback_info info) {
   bool transA = a.boolean(0), transB = a.boolean(1);
   int64_t M = a.integer(2), N = a.integer(3), K = a.integer(4);
   float alpha = static_cast<float>(a.number(5));
-  float* A = a.array<float>(6);
   int64_t lda = a.integer(7), aB = a.integer(8), aH = a.integer(9);
-  float* B = a.array<float>(10);
   int64_t ldb = a.integer(11), bB = a.integer(12), bH = a.integer(13);
-  float* C = a.array<float>(14);
   int64_t ldc = a.integer(15), cB = a.integer(16), cH = a.integer(17);
   int64_t batches = a.integer(18), heads = a.integer(19);
+  a.requireDims({M, N, K, lda, aB, aH, ldb, bB, bH, ldc, cB, cH, batches, heads}, "gemmHeads");
+  // The last matrix starts at (batches-1)*xB + (heads-1)*xH and spans its rows at stride ldx.
+  const auto last = [&](int64_t xB, int64_t xH, int64_t rows, int64_t cols, int64_t ld) {
+    const int64_t span = extent(rows, cols, ld);
+    return span > 0 && batches > 0 && heads > 0 ? (batches - 1) * xB + (heads - 1) * xH + span : 0;
+  };
+  float* A = a.array<float>(6, last(aB, aH, transA ? K : M, transA ? M : K, lda), "gemmHeads: A");
+  float* B = a.array<float>(10, last(bB, bH, transB ? N : K, transB ? K : N, ldb), "gemmHeads: B");
+  float* C = a.array<float>(14, last(cB, cH, M, N, ldc), "gemmHeads: C");
   if (!a.ok) return nullptr;
   // Many small products: run them on all cores, each product single-threaded.
   const int previous = openblas_get_num_threads();
@@ -238,15 +292,16 @@ napi_value GemmHeads(napi_env env, napi_callback_info info) {
 // xhat = (z - mean) / sqrt(var + eps); y = xhat * gamma + beta. Statistics in double precision.
 napi_value LayerNorm(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  float* x = a.array<float>(0);
-  float* gamma = a.array<float>(1);
-  float* beta = a.array<float>(2);
   int64_t rows = a.integer(3), dim = a.integer(4);
+  a.requireDims({rows, dim}, "layerNorm");
+  float* x = a.array<float>(0, rows * dim, "layerNorm: x");
+  float* gamma = a.array<float>(1, dim, "layerNorm: gamma");
+  float* beta = a.array<float>(2, dim, "layerNorm: beta");
   double eps = a.number(5);
-  float* y = a.array<float>(6);
-  float* xhat = a.array<float>(7);
-  float* rstd = a.array<float>(8);
-  float* residual = a.optionalArray<float>(9);
+  float* y = a.array<float>(6, rows * dim, "layerNorm: y");
+  float* xhat = a.array<float>(7, rows * dim, "layerNorm: xhat");
+  float* rstd = a.array<float>(8, rows, "layerNorm: rstd");
+  float* residual = a.optionalArray<float>(9, rows * dim, "layerNorm: residual");
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
@@ -283,15 +338,16 @@ napi_value LayerNorm(napi_env env, napi_callback_info info) {
 // dgamma = sum(dy * xhat), dbeta = sum(dy) over rows.
 napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  float* dy = a.array<float>(0);
-  float* xhat = a.array<float>(1);
-  float* rstd = a.array<float>(2);
-  float* gamma = a.array<float>(3);
   int64_t rows = a.integer(4), dim = a.integer(5);
-  float* dx = a.array<float>(6);
-  float* dgamma = a.array<float>(7);
-  float* dbeta = a.array<float>(8);
-  float* dxAdd = a.optionalArray<float>(9);
+  a.requireDims({rows, dim}, "layerNormGrad");
+  float* dy = a.array<float>(0, rows * dim, "layerNormGrad: dy");
+  float* xhat = a.array<float>(1, rows * dim, "layerNormGrad: xhat");
+  float* rstd = a.array<float>(2, rows, "layerNormGrad: rstd");
+  float* gamma = a.array<float>(3, dim, "layerNormGrad: gamma");
+  float* dx = a.array<float>(6, rows * dim, "layerNormGrad: dx");
+  float* dgamma = a.array<float>(7, dim, "layerNormGrad: dGamma");
+  float* dbeta = a.array<float>(8, dim, "layerNormGrad: dBeta");
+  float* dxAdd = a.optionalArray<float>(9, rows * dim, "layerNormGrad: dxAdd");
   if (!a.ok) return nullptr;
   std::vector<double> g(dim, 0.0), b(dim, 0.0);
   std::mutex merge;
@@ -377,7 +433,7 @@ napi_value Gelu(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
   float* z = a.array<float>(0, &n);
-  float* y = a.array<float>(1);
+  float* y = a.array<float>(1, static_cast<int64_t>(n), "gelu: y");
   if (!a.ok) return nullptr;
   parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) { geluRange(z, y, begin, end); }, 1 << 14);
   return undefined(env);
@@ -388,8 +444,8 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
   float* z = a.array<float>(0, &n);
-  float* dy = a.array<float>(1);
-  float* dz = a.array<float>(2);
+  float* dy = a.array<float>(1, static_cast<int64_t>(n), "geluGrad: dy");
+  float* dz = a.array<float>(2, static_cast<int64_t>(n), "geluGrad: dz");
   if (!a.ok) return nullptr;
   parallelFor(static_cast<int64_t>(n), [=](int64_t begin, int64_t end) { geluGradRange(z, dy, dz, begin, end); }, 1 << 14);
   return undefined(env);
@@ -401,11 +457,14 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
 // maskBias holds one row of `cols` additive values per `rowsPerMask` rows (per batch entry).
 napi_value Softmax(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  float* x = a.array<float>(0);
   int64_t rows = a.integer(1), cols = a.integer(2);
-  float* y = a.array<float>(3);
-  float* mask = a.optionalArray<float>(4);
-  const int64_t rowsPerMask = mask ? a.integer(5) : 1;
+  a.requireDims({rows, cols}, "softmax");
+  float* x = a.array<float>(0, rows * cols, "softmax: x");
+  float* y = a.array<float>(3, rows * cols, "softmax: y");
+  const bool masked = a.count > 4 && a.optionalArray<float>(4) != nullptr;
+  const int64_t rowsPerMask = masked ? a.integer(5) : 1;
+  if (masked && rowsPerMask <= 0) a.failRange("softmax: rowsPerMask must be positive");
+  float* mask = masked && a.ok ? a.array<float>(4, ((rows + rowsPerMask - 1) / rowsPerMask) * cols, "softmax: maskBias") : nullptr;
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
@@ -434,11 +493,12 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
 // ds = w * (dw' - sum(dw' * w)) per row.
 napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  float* w = a.array<float>(0);
-  float* dw = a.array<float>(1);
   int64_t rows = a.integer(2), cols = a.integer(3);
-  float* ds = a.array<float>(4);
-  float* drop = a.optionalArray<float>(5);
+  a.requireDims({rows, cols}, "softmaxGrad");
+  float* w = a.array<float>(0, rows * cols, "softmaxGrad: weights");
+  float* dw = a.array<float>(1, rows * cols, "softmaxGrad: dWeights");
+  float* ds = a.array<float>(4, rows * cols, "softmaxGrad: dScores");
+  float* drop = a.optionalArray<float>(5, rows * cols, "softmaxGrad: dropMask");
   if (!a.ok) return nullptr;
   parallelFor(rows, [=](int64_t first, int64_t last) {
     for (int64_t r = first; r < last; ++r) {
@@ -495,9 +555,9 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
   float* p = a.array<float>(0, &n);
-  float* g = a.array<float>(1);
-  float* m = a.array<float>(2);
-  float* v = a.array<float>(3);
+  float* g = a.array<float>(1, static_cast<int64_t>(n), "adamw: grad");
+  float* m = a.array<float>(2, static_cast<int64_t>(n), "adamw: expAvg");
+  float* v = a.array<float>(3, static_cast<int64_t>(n), "adamw: expAvgSq");
   const float decay = static_cast<float>(a.number(4));
   const float b1 = static_cast<float>(a.number(5)), b2 = static_cast<float>(a.number(6));
   const float eps = static_cast<float>(a.number(7));
@@ -544,16 +604,27 @@ napi_value SumSquares(napi_env env, napi_callback_info info) {
 // rank <= 6; the innermost contiguous run is copied with memcpy when the last axis stays last.
 napi_value Permute(napi_env env, napi_callback_info info) {
   Args a(env, info);
-  uint32_t* x = a.array<uint32_t>(0);
-  uint32_t* out = a.array<uint32_t>(1);
   size_t rank = 0, rank2 = 0;
   int32_t* shape = a.array<int32_t>(2, &rank);
   int32_t* perm = a.array<int32_t>(3, &rank2);
   if (!a.ok) return nullptr;
-  if (rank > 6 || rank != rank2) {
-    a.fail("permute: rank must be <= 6 and match perm");
+  if (rank < 1 || rank > 6 || rank != rank2) {
+    a.fail("permute: rank must be 1 to 6 and match perm");
     return nullptr;
   }
+  int64_t elements = 1;
+  bool seen[6] = {false, false, false, false, false, false};
+  for (size_t i = 0; i < rank; ++i) {
+    if (shape[i] < 0 || perm[i] < 0 || perm[i] >= static_cast<int32_t>(rank) || seen[perm[i]]) {
+      a.failRange("permute: shape must be non-negative and perm a permutation of the axes");
+      return nullptr;
+    }
+    seen[perm[i]] = true;
+    elements *= shape[i];
+  }
+  uint32_t* x = a.array<uint32_t>(0, elements, "permute: x");
+  uint32_t* out = a.array<uint32_t>(1, elements, "permute: out");
+  if (!a.ok) return nullptr;
   int64_t inStrides[6], outShape[6];
   int64_t stride = 1;
   for (int i = static_cast<int>(rank) - 1; i >= 0; --i) {
@@ -593,6 +664,17 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   float* out = a.array<float>(3, &n);
   int64_t mode = a.integer(4);
   if (!a.ok) return nullptr;
+  // What each broadcast mode reads: equal lengths; one b; b repeating along a; one a.
+  const bool fits = (mode == 0 && na >= n && nb >= n) || (mode == 1 && na >= n && nb >= 1) ||
+                    (mode == 2 && nb >= 1 && n % nb == 0 && na >= n) || (mode == 3 && na >= 1 && nb >= n);
+  if (op < 0 || op > 3 || mode < 0 || mode > 3) {
+    a.failRange("binary: unknown op or broadcast mode");
+    return nullptr;
+  }
+  if (!fits) {
+    a.failRange("binary: a (" + std::to_string(na) + "), b (" + std::to_string(nb) + ") and out (" + std::to_string(n) + ") do not fit broadcast mode " + std::to_string(mode));
+    return nullptr;
+  }
   auto apply = [op](float p, float q) {
     switch (op) {
       case 0: return p + q;
@@ -623,7 +705,7 @@ napi_value AddN(napi_env env, napi_callback_info info) {
   size_t n = 0;
   float* out = a.array<float>(0, &n);
   std::vector<float*> inputs;
-  for (size_t i = 1; i < a.count; ++i) inputs.push_back(a.array<float>(i));
+  for (size_t i = 1; i < a.count; ++i) inputs.push_back(a.array<float>(i, static_cast<int64_t>(n), "addN: input"));
   if (!a.ok || inputs.empty()) return nullptr;
   parallelFor(static_cast<int64_t>(n), [&](int64_t begin, int64_t end) {
     std::memcpy(out + begin, inputs[0] + begin, sizeof(float) * (end - begin));
@@ -642,7 +724,8 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   uint32_t* table = a.array<uint32_t>(0, &tableLength);
   int32_t* indices = a.array<int32_t>(1, &count);
   int64_t row = a.integer(2);
-  uint32_t* out = a.array<uint32_t>(3);
+  if (a.ok && row <= 0) a.failRange("gatherRows: rowLength must be positive");
+  uint32_t* out = a.array<uint32_t>(3, static_cast<int64_t>(count) * row, "gatherRows: out");
   if (!a.ok) return nullptr;
   const int64_t rows = static_cast<int64_t>(tableLength) / row;
   for (size_t i = 0; i < count; ++i) {
@@ -660,9 +743,10 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
 napi_value ScatterAddRows(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t count = 0, outLength = 0;
-  float* updates = a.array<float>(0);
   int32_t* targets = a.array<int32_t>(1, &count);
   int64_t row = a.integer(2);
+  if (a.ok && row <= 0) a.failRange("scatterAddRows: rowLength must be positive");
+  float* updates = a.array<float>(0, static_cast<int64_t>(count) * row, "scatterAddRows: updates");
   float* out = a.array<float>(3, &outLength);
   if (!a.ok) return nullptr;
   const int64_t rows = static_cast<int64_t>(outLength) / row;

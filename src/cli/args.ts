@@ -1,7 +1,7 @@
 // Argument parsing for the CLI's commands (node's util.parseArgs, errors as user errors).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
-import type { BackendChoice } from '../core/train/backend';
+import type { BackendChoice } from '../core/backends/loadBackend';
 
 export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {

@@ -1,7 +1,7 @@
 // The CLI's commands: name -> handler (argv after the command) -> exit code.
-import { configJsonSchemaText } from '../config/jsonSchema';
+import { configJsonSchemaText } from '../core/config/jsonSchema';
 import { UserError } from '../core/errors';
-import { loadBackend } from '../core/train/backend';
+import { loadBackend } from '../core/backends/loadBackend';
 import { runGolden } from '../core/train/golden';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 import { evaluateCommand } from './evaluate';

@@ -3,10 +3,10 @@
 import * as path from 'node:path';
 import { chooseColumns, encodeLabelledFile } from '../core/data/dataset';
 import { UserError } from '../core/errors';
-import { disposeModel, loadModel } from '../core/model/checkpoint';
+import { disposeModel, loadModel } from '../core/model/modelFolder';
 import { resolveModel } from '../core/model/hub';
 import { BertTokenizer } from '../core/text/tokenizer';
-import { loadBackend } from '../core/train/backend';
+import { loadBackend } from '../core/backends/loadBackend';
 import { evaluateModel } from '../core/train/evaluate';
 import type { F1Average } from '../core/train/metrics';
 import { maybeRound } from '../core/train/modelCard';

@@ -1,11 +1,11 @@
 // `predict --model DIR|HUB_ID --text T [--text T ...] [--json] [--device D]`: the label and class
 // probabilities of each text, from a fine-tuned model.
 import { UserError } from '../core/errors';
-import { disposeModel, loadModel } from '../core/model/checkpoint';
+import { disposeModel, loadModel } from '../core/model/modelFolder';
 import { resolveModel } from '../core/model/hub';
 import { BertTokenizer } from '../core/text/tokenizer';
 import { tf } from '../core/tf';
-import { loadBackend } from '../core/train/backend';
+import { loadBackend } from '../core/backends/loadBackend';
 import { padBatch } from '../core/train/batches';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 

@@ -4,11 +4,11 @@
 // Ctrl+C stops at the next step and writes a checkpoint (a second Ctrl+C exits at once).
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { loadConfigFile } from '../config/environment';
+import { loadConfigFile } from '../core/config/environment';
 import { UserError } from '../core/errors';
 import { markdownTable, maybeRound, parseLogHistory } from '../core/train/modelCard';
-import { runTraining } from '../core/train/run';
-import type { RunEvent } from '../run/protocol';
+import { runTraining } from '../core/train/runTraining';
+import type { RunEvent } from '../core/train/events';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 import { progressLine } from './progress';
 

@@ -1,6 +1,6 @@
 // The one TensorFlow.js namespace the core computes with.
 //
-// It is bound at run time by `loadBackend` (train/backend.ts): to @tensorflow/tfjs-core with the
+// It is bound at run time by `loadBackend` (backends/loadBackend.ts): to @tensorflow/tfjs-core with the
 // wasm or cpu backend, or to @tensorflow/tfjs-node[-gpu], which carries its own tfjs-core when it
 // is installed elsewhere. Every module imports `tf` from here, so they all use the same engine.
 // Types come from tfjs-core at compile time only; nothing here loads TensorFlow.js by itself.

@@ -4,7 +4,7 @@
 // arrive parsed and validated; a worker that exits without a final message (killed, crashed,
 // out of memory) is reported as `failed` with the last lines it printed.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { TrainingConfig } from '../config/schema';
+import type { TrainingConfig } from '../core/config/schema';
 import { parseWorkerMessage, type FailedMessage, type WorkerMessage } from './protocol';
 
 export interface LaunchOptions {

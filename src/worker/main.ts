@@ -5,7 +5,7 @@
 // If the extension goes away, training stops the same way (a checkpoint, then exit). Any error
 // becomes a `failed` message with a hint; the process never dies silently.
 import { isUserError } from '../core/errors';
-import { runTraining } from '../core/train/run';
+import { runTraining } from '../core/train/runTraining';
 import type { HostToWorker, RunEvent, WorkerMessage } from '../run/protocol';
 
 declare const VERSION: string;

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS, EXTENSION_ID } from '../../src/commands/ids';
+import { COMMANDS, EXTENSION_ID } from '../../src/vscode/ids';
 import { workspacePath, closeAllEditors } from './helpers';
 
 export default function (): void {

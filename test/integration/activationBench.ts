@@ -2,7 +2,7 @@
 // activates it on first use. Selected by DISTILBERT_FINETUNE_BENCH=activation (not part of npm test).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID } from '../../src/commands/ids';
+import { EXTENSION_ID } from '../../src/vscode/ids';
 
 export default function (): void {
   suite('activation time', () => {

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../../src/commands/ids';
-import type { Run } from '../../src/panel/runManager';
+import { COMMANDS } from '../../src/vscode/ids';
+import type { Run } from '../../src/vscode/runManager';
 import { closeAllEditors, waitFor, workspacePath } from './helpers';
 
 interface BadCase { name: string; config: string; at: 'config' | 'run'; message: string }

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../../src/commands/ids';
+import { COMMANDS } from '../../src/vscode/ids';
 import { closeAllEditors, waitFor, workspacePath } from './helpers';
 
 async function openConfig(name: string, text: string): Promise<vscode.TextDocument> {

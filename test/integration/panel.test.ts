@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS, EXTENSION_ID } from '../../src/commands/ids';
-import type { Run, RunManager } from '../../src/panel/runManager';
+import { COMMANDS, EXTENSION_ID } from '../../src/vscode/ids';
+import type { Run, RunManager } from '../../src/vscode/runManager';
 import type { RunState } from '../../src/run/protocol';
 import { closeAllEditors, waitFor, workspacePath } from './helpers';
 

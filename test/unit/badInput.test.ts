@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { fileSystemEnvironment } from '../../src/config/environment';
-import { validateConfig } from '../../src/config/validate';
+import { fileSystemEnvironment } from '../../src/core/config/environment';
+import { validateConfig } from '../../src/core/config/validate';
 import { REPO_ROOT, fixture, tempDir } from './helpers';
 
 interface BadCase { name: string; config: string; at: 'config' | 'run'; message: string }

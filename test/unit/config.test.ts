@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { SCHEMA, CONFIG_KEYS, type KeySpec } from '../../src/config/schema';
-import { validateConfig, type Problem } from '../../src/config/validate';
-import { fileSystemEnvironment, loadConfigFile } from '../../src/config/environment';
-import { configJsonSchema, configJsonSchemaText } from '../../src/config/jsonSchema';
-import { configTemplate } from '../../src/config/template';
-import { closestMatches } from '../../src/config/suggest';
+import { SCHEMA, CONFIG_KEYS, type KeySpec } from '../../src/core/config/schema';
+import { validateConfig, type Problem } from '../../src/core/config/validate';
+import { fileSystemEnvironment, loadConfigFile } from '../../src/core/config/environment';
+import { configJsonSchema, configJsonSchemaText } from '../../src/core/config/jsonSchema';
+import { configTemplate } from '../../src/core/config/template';
+import { closestMatches } from '../../src/core/config/suggest';
 import { REPO_ROOT } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));

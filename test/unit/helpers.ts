@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { stringify } from 'yaml';
-import { fileSystemEnvironment } from '../../src/config/environment';
-import type { TrainingConfig } from '../../src/config/schema';
-import { validateConfig } from '../../src/config/validate';
+import { fileSystemEnvironment } from '../../src/core/config/environment';
+import type { TrainingConfig } from '../../src/core/config/schema';
+import { validateConfig } from '../../src/core/config/validate';
 import { writeTinyModel, type TinyModelShape } from '../../src/core/model/tinyModels';
 
 /** The repository root, found from the bundle's location (out/test/unit/...). */

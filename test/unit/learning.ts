@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import { runTraining } from '../../src/core/train/run';
+import { runTraining } from '../../src/core/train/runTraining';
 import type { RunEvent } from '../../src/run/protocol';
 import { fixture, smallModel, tempDir, writeConfig } from './helpers';
 

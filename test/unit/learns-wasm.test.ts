@@ -1,6 +1,6 @@
 // Training learns on the wasm backend: a from-scratch DistilBERT beats the majority baseline widely.
 import { before, test } from 'node:test';
-import { loadBackend } from '../../src/core/train/backend';
+import { loadBackend } from '../../src/core/backends/loadBackend';
 import { learnsUciSentiment } from './learning';
 
 before(async () => {

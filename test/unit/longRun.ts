@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { runTraining } from '../../src/core/train/run';
+import { runTraining } from '../../src/core/train/runTraining';
 import { tf } from '../../src/core/tf';
 import { smallModel, tempDir, uciSample, writeConfig } from './helpers';
 

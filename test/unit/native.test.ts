@@ -1,7 +1,7 @@
 // The native kernel addon against plain reference math, kernel by kernel, on random data.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadAddon, type NativeAddon } from '../../src/core/native/addon';
+import { BinaryOp, Broadcast, loadAddon, type NativeAddon } from '../../src/core/native/addon';
 import { Random } from '../../src/core/random';
 
 const { addon: maybeAddon, reason } = loadAddon();
@@ -38,14 +38,14 @@ test('gemm: every transpose combination, bias, and batches with broadcasting', (
     const A = rand(M * K);
     const B = rand(K * N);
     const C = new Float32Array(M * N);
-    n.gemm(tA, tB, M, N, K, A, B, C, 1, 0, 0, 0, 0);
+    n.gemm({ transposeA: tA, transposeB: tB, M, N, K, a: A, b: B, c: C });
     close(C, naiveGemm(tA, tB, M, N, K, A, B), 1e-5, `gemm ${tA} ${tB}`);
   }
   const A = rand(2 * M * K);
   const B = rand(K * N);
   const bias = rand(N);
   const C = new Float32Array(2 * M * N);
-  n.gemm(false, false, M, N, K, A, B, C, 2, M * K, 0, M * N, 0, bias);
+  n.gemm({ M, N, K, a: A, b: B, c: C, batch: 2, strideA: M * K, strideB: 0, strideC: M * N, bias });
   for (let b = 0; b < 2; b++) {
     const expected = naiveGemm(false, false, M, N, K, A.subarray(b * M * K), B).map((v, i) => v + bias[i % N]);
     close(C.subarray(b * M * N, (b + 1) * M * N), expected, 1e-5, `batch ${b}`);
@@ -59,7 +59,8 @@ test('gemmHeads: per-head products read in place from [rows, D]', () => {
   const q = rand(B * T * D);
   const k = rand(B * T * D);
   const scores = new Float32Array(B * H * T * T);
-  n.gemmHeads(false, true, T, T, dh, 0.5, q, D, T * D, dh, k, D, T * D, dh, scores, T, H * T * T, T * T, B, H);
+  const heads = (data: Float32Array) => ({ data, ld: D, batchStride: T * D, headStride: dh });
+  n.gemmHeads({ transposeB: true, M: T, N: T, K: dh, alpha: 0.5, a: heads(q), b: heads(k), c: { data: scores, ld: T, batchStride: H * T * T, headStride: T * T }, batches: B, heads: H });
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
     let s = 0;
     for (let d = 0; d < dh; d++) s += q[b * T * D + i * D + h * dh + d] * k[b * T * D + j * D + h * dh + d];
@@ -77,7 +78,7 @@ test('layerNorm and its gradient match the double-precision formulas', () => {
   const y = new Float32Array(rows * dim);
   const xhat = new Float32Array(rows * dim);
   const rstd = new Float32Array(rows);
-  n.layerNorm(x, gamma, beta, rows, dim, 1e-12, y, xhat, rstd, residual);
+  n.layerNorm({ x, gamma, beta, rows, dim, eps: 1e-12, y, xhat, rstd, residual });
   const expectedY: number[] = [];
   const expectedHat: number[] = [];
   for (let r = 0; r < rows; r++) {
@@ -97,10 +98,10 @@ test('layerNorm and its gradient match the double-precision formulas', () => {
   const dx = new Float32Array(rows * dim);
   const dgamma = new Float32Array(dim);
   const dbeta = new Float32Array(dim);
-  n.layerNormGrad(dy, xhat, rstd, gamma, rows, dim, dx, dgamma, dbeta);
+  n.layerNormGrad({ dy, xhat, rstd, gamma, rows, dim, dx, dGamma: dgamma, dBeta: dbeta });
   const objective = (input: Float32Array) => {
     const out = new Float32Array(rows * dim);
-    n.layerNorm(input, gamma, beta, rows, dim, 1e-12, out, new Float32Array(rows * dim), new Float32Array(rows), residual);
+    n.layerNorm({ x: input, gamma, beta, rows, dim, eps: 1e-12, y: out, xhat: new Float32Array(rows * dim), rstd: new Float32Array(rows), residual });
     return out.reduce((a, v, i) => a + v * dy[i], 0);
   };
   for (const i of [0, 7, 23]) {
@@ -146,7 +147,7 @@ test('masked softmax and its gradient through a dropout mask', () => {
   const x = rand(rows * cols);
   const mask = Float32Array.from({ length: 2 * cols }, (_, i) => (i % cols === 4 ? -3.4028234663852886e38 : 0));
   const w = new Float32Array(rows * cols);
-  n.softmax(x, rows, cols, w, mask, rowsPerMask);
+  n.softmax({ x, rows, cols, y: w, maskBias: mask, rowsPerMask });
   for (let r = 0; r < rows; r++) {
     const e = Array.from({ length: cols }, (_, i) => (i === 4 ? 0 : Math.exp(x[r * cols + i])));
     const s = e.reduce((a, b) => a + b, 0);
@@ -155,7 +156,7 @@ test('masked softmax and its gradient through a dropout mask', () => {
   const dw = rand(rows * cols);
   const drop = Float32Array.from({ length: rows * cols }, (_, i) => (i % 3 ? 1.25 : 0));
   const ds = new Float32Array(rows * cols);
-  n.softmaxGrad(w, dw, rows, cols, ds, drop);
+  n.softmaxGrad({ weights: w, dWeights: dw, rows, cols, dScores: ds, dropMask: drop });
   for (let r = 0; r < rows; r++) {
     const g = Array.from({ length: cols }, (_, i) => dw[r * cols + i] * drop[r * cols + i]);
     const dot = g.reduce((a, v, i) => a + v * w[r * cols + i], 0);
@@ -194,7 +195,7 @@ test('fused AdamW equals the step-by-step torch.optim.AdamW formulas', () => {
     const vi = Math.fround(Math.fround(v[i] * b2) + Math.fround(grad * grad * (1 - b2)));
     return pi * (1 - lr * wd) - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
   });
-  n.adamw(p, g, m, v, 1 - lr * wd, b1, b2, eps, stepSize, bc2Sqrt, scale);
+  n.adamw({ param: p, grad: g, expAvg: m, expAvgSq: v, decay: 1 - lr * wd, beta1: b1, beta2: b2, epsilon: eps, stepSize, bc2Sqrt, gradScale: scale });
   close(p, expected, 1e-6, 'p');
 });
 
@@ -203,16 +204,16 @@ test('permute, element-wise arithmetic, gathers and scatter-adds', () => {
   const shape = [2, 3, 4, 5];
   const x = Float32Array.from({ length: 120 }, (_, i) => i);
   const out = new Float32Array(120);
-  n.permute(x, out, Int32Array.from(shape), Int32Array.from([0, 2, 1, 3]));
+  n.permute(x, out, shape, [0, 2, 1, 3]);
   assert.equal(out[1 * 60 + 2 * 15 + 1 * 5 + 4], x[1 * 60 + 1 * 20 + 2 * 5 + 4]);
-  n.permute(x, out, Int32Array.from(shape), Int32Array.from([3, 2, 1, 0]));
+  n.permute(x, out, shape, [3, 2, 1, 0]);
   assert.equal(out[4 * 24 + 3 * 6 + 2 * 2 + 1], x[1 * 60 + 2 * 20 + 3 * 5 + 4]);
   const a = rand(12);
   const row = rand(4);
   const sum = new Float32Array(12);
-  n.binary(0, a, row, sum, 2);
+  n.binary(BinaryOp.Add, a, row, sum, Broadcast.RepeatB);
   close(sum, Array.from(a, (v, i) => v + row[i % 4]), 1e-7, 'row broadcast');
-  n.binary(3, a, Float32Array.of(2), sum, 1);
+  n.binary(BinaryOp.Div, a, Float32Array.of(2), sum, Broadcast.ScalarB);
   close(sum, Array.from(a, (v) => v / 2), 1e-7, 'scalar divide');
   const table = rand(5 * 3);
   const gathered = new Float32Array(2 * 3);
@@ -222,4 +223,40 @@ test('permute, element-wise arithmetic, gathers and scatter-adds', () => {
   n.scatterAddRows(Float32Array.of(1, 2, 3, 10, 20, 30, 100, 200, 300), Int32Array.of(2, 4, 2), 3, grads);
   close(grads, [0, 0, 0, 0, 0, 0, 101, 202, 303, 0, 0, 0, 10, 20, 30], 0, 'repeated ids add up');
   assert.throws(() => n.gatherRows(table, Int32Array.of(9), 3, gathered), /out of range/);
+});
+
+test('every kernel refuses a buffer shorter than its dimensions say, naming it, and writes nothing', () => {
+  const n = native();
+  const [M, N, K] = [4, 3, 2];
+  const c = new Float32Array(M * N).fill(7);
+  assert.throws(() => n.gemm({ M, N, K, a: rand(M * K - 1), b: rand(K * N), c }), /gemm: A has 7 elements; the kernel needs 8/);
+  assert.throws(() => n.gemm({ M, N, K, a: rand(M * K), b: rand(K * N), c: new Float32Array(M * N - 1) }), /gemm: C/);
+  assert.throws(() => n.gemm({ M, N, K, a: rand(2 * M * K), b: rand(K * N), c, batch: 2, strideA: M * K, strideC: M * N }), /gemm: C has 12 elements; the kernel needs 24/);
+  assert.throws(() => n.gemm({ M, N, K, a: rand(M * K), b: rand(K * N), c, bias: rand(N - 1) }), /gemm: bias/);
+  assert.ok(c.every((v) => v === 7), 'a refused call writes nothing');
+  const matrices = (data: Float32Array, ld: number, batchStride: number, headStride: number) => ({ data, ld, batchStride, headStride });
+  // Two batches of two heads of 3x2 in [rows=3, D=4]: the last head of the last batch ends at element 23.
+  const per = { M: 3, N: 3, K: 2, batches: 2, heads: 2 };
+  const scores = new Float32Array(2 * 2 * 9);
+  assert.throws(() => n.gemmHeads({ ...per, transposeB: true, a: matrices(rand(23), 4, 12, 2), b: matrices(rand(24), 4, 12, 2), c: matrices(scores, 3, 18, 9) }), /gemmHeads: A has 23 elements; the kernel needs 24/);
+  assert.throws(() => n.gemmHeads({ ...per, transposeB: true, a: matrices(rand(24), 4, 12, 2), b: matrices(rand(24), 4, 12, 2), c: matrices(scores.subarray(1), 3, 18, 9) }), /gemmHeads: C/);
+  const [rows, dim] = [3, 4];
+  const ln = { x: rand(rows * dim), gamma: rand(dim), beta: rand(dim), rows, dim, eps: 1e-12, y: new Float32Array(rows * dim), xhat: new Float32Array(rows * dim), rstd: new Float32Array(rows) };
+  assert.throws(() => n.layerNorm({ ...ln, gamma: rand(dim - 1) }), /layerNorm: gamma/);
+  assert.throws(() => n.layerNorm({ ...ln, rstd: new Float32Array(rows - 1) }), /layerNorm: rstd/);
+  assert.throws(() => n.layerNorm({ ...ln, residual: rand(rows * dim - 1) }), /layerNorm: residual/);
+  assert.throws(() => n.layerNormGrad({ dy: rand(rows * dim), xhat: rand(rows * dim), rstd: rand(rows), gamma: rand(dim), rows, dim, dx: new Float32Array(rows * dim), dGamma: new Float32Array(dim), dBeta: new Float32Array(dim - 1) }), /layerNormGrad: dBeta/);
+  assert.throws(() => n.softmax({ x: rand(6), rows: 2, cols: 3, y: new Float32Array(5) }), /softmax: y/);
+  assert.throws(() => n.softmax({ x: rand(6), rows: 2, cols: 3, y: new Float32Array(6), maskBias: rand(3), rowsPerMask: 1 }), /softmax: maskBias has 3 elements; the kernel needs 6/);
+  assert.throws(() => n.softmaxGrad({ weights: rand(6), dWeights: rand(6), rows: 2, cols: 3, dScores: new Float32Array(6), dropMask: rand(5) }), /softmaxGrad: dropMask/);
+  assert.throws(() => n.gelu(rand(10), new Float32Array(9)), /gelu: y/);
+  assert.throws(() => n.geluGrad(rand(10), rand(9), new Float32Array(10)), /geluGrad: dy/);
+  assert.throws(() => n.adamw({ param: rand(10), grad: rand(10), expAvg: rand(9), expAvgSq: rand(10), decay: 1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3, bc2Sqrt: 1, gradScale: 1 }), /adamw: expAvg has 9/);
+  assert.throws(() => n.permute(rand(23), new Float32Array(24), [2, 3, 4], [2, 1, 0]), /permute: x/);
+  assert.throws(() => n.permute(rand(24), new Float32Array(24), [2, 3, 4], [0, 0, 1]), /perm a permutation/);
+  assert.throws(() => n.binary(BinaryOp.Add, rand(12), rand(5), new Float32Array(12), Broadcast.RepeatB), /do not fit broadcast mode 2/);
+  assert.throws(() => n.binary(BinaryOp.Add, rand(12), rand(11), new Float32Array(12), Broadcast.SameShape), /do not fit/);
+  assert.throws(() => n.addN(new Float32Array(4), [rand(4), rand(3)]), /addN: input/);
+  assert.throws(() => n.gatherRows(rand(15), Int32Array.of(1, 2), 3, new Float32Array(5)), /gatherRows: out/);
+  assert.throws(() => n.scatterAddRows(rand(5), Int32Array.of(1, 2), 3, new Float32Array(15)), /scatterAddRows: updates/);
 });

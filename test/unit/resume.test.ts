@@ -5,10 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { loadBackend } from '../../src/core/train/backend';
-import { runTraining } from '../../src/core/train/run';
+import { loadBackend } from '../../src/core/backends/loadBackend';
+import { runTraining } from '../../src/core/train/runTraining';
 import { tf } from '../../src/core/tf';
-import { loadModel, disposeModel } from '../../src/core/model/checkpoint';
+import { loadModel, disposeModel } from '../../src/core/model/modelFolder';
 import type { RunEvent } from '../../src/run/protocol';
 import { smallModel, tempDir, uciSample, writeConfig } from './helpers';
 

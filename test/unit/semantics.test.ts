@@ -2,7 +2,7 @@
 // AdamW's decoupled weight decay and its exclusions, the Training Loss column, metrics.
 import * as assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { loadBackend } from '../../src/core/train/backend';
+import { loadBackend } from '../../src/core/backends/loadBackend';
 import { tf } from '../../src/core/tf';
 import { learningRateAt, lrLambda, warmupSteps, type Schedule } from '../../src/core/train/schedule';
 import { AdamW, clipCoefficient, globalGradNorm } from '../../src/core/train/optimizer';
@@ -10,9 +10,9 @@ import { accuracy, confusionMatrix, f1Score, perClassMetrics } from '../../src/c
 import { markdownTable, maybeRound, parseLogHistory, pythonFloat, hyperparameters } from '../../src/core/train/modelCard';
 import { planTraining } from '../../src/core/train/trainer';
 import { parameterSpecs } from '../../src/core/model/parameters';
-import { parseDistilBertConfig } from '../../src/core/model/config';
+import { parseDistilBertConfig } from '../../src/core/model/distilbertConfig';
 import { stratifiedSplit } from '../../src/core/data/dataset';
-import type { TrainingConfig } from '../../src/config/schema';
+import type { TrainingConfig } from '../../src/core/config/schema';
 
 before(async () => {
   await loadBackend('cpu');
@@ -170,7 +170,7 @@ test('the validation split is stratified, seeded and disjoint', () => {
 
 test('gradient accumulation: two micro-batches of 2 make the same update as one batch of 4', async () => {
   const fs = await import('node:fs');
-  const { loadModel, disposeModel } = await import('../../src/core/model/checkpoint');
+  const { loadModel, disposeModel } = await import('../../src/core/model/modelFolder');
   const { optimizerStep } = await import('../../src/core/train/step');
   const { fixture } = await import('./helpers');
   const cases = JSON.parse(fs.readFileSync(fixture('tiny-distilbert', 'cases.json'), 'utf8'));

@@ -5,12 +5,12 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { latestCheckpoint } from '../../src/core/train/checkpointFolders';
+import { latestCheckpoint } from '../../src/core/train/findCheckpoints';
 import { LOCK_FILE } from '../../src/core/train/outputLock';
 import { TrainingProcess } from '../../src/run/launcher';
 import type { WorkerMessage } from '../../src/run/protocol';
 import { REPO_ROOT, smallModel, tempDir, uciSample, writeConfig } from './helpers';
-import type { TrainingConfig } from '../../src/config/schema';
+import type { TrainingConfig } from '../../src/core/config/schema';
 
 const WORKER = path.join(REPO_ROOT, 'dist', 'worker.js');
 const dir = tempDir('worker');

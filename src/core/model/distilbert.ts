@@ -18,8 +18,9 @@
 // Shapes: B batch, T tokens, D = dim, H heads, dh = D / H, F = hidden_dim, N = B*T, L labels.
 // Linear weights are in memory as `[in, out]` (see parameters.ts).
 import { tf, tidy, type Tensor, type Tensor2D } from '../tf';
-import type { DistilBertConfig } from './config';
-import { MASKED_SCORE, attention, attentionBackward, columnSums, dropoutMask, embeddingGradient, gelu, geluBackward, layerNorm, layerNormBackward, linear, sumOverFirstAxis, type AttentionCache } from './ops';
+import type { DistilBertConfig } from './distilbertConfig';
+import { kernels } from '../kernels/activeKernels';
+import { MASKED_SCORE, type AttentionCache } from '../kernels/kernels';
 import { EMBEDDINGS, HEAD, layerNames, type LayerNames } from './parameters';
 
 export interface EncodedBatch {
@@ -134,8 +135,8 @@ export class DistilBertForSequenceClassification {
     const words = tf.gather(this.p(EMBEDDINGS.word), ids); //             [N,D]
     const positions = tf.slice(this.p(EMBEDDINGS.position), [0, 0], [T, D]); // [T,D]
     const summed = tf.reshape(tf.add(tf.reshape(words, [B, T, D]), positions), [B * T, D]) as Tensor2D;
-    const norm = layerNorm(summed, this.p(EMBEDDINGS.normWeight), this.p(EMBEDDINGS.normBias));
-    const mask = dropout && this.config.dropout > 0 ? dropoutMask([B * T, D], this.config.dropout, siteSeed(dropout, 0, 0)) : undefined;
+    const norm = kernels().layerNorm(summed, this.p(EMBEDDINGS.normWeight), this.p(EMBEDDINGS.normBias));
+    const mask = dropout && this.config.dropout > 0 ? kernels().dropoutMask([B * T, D], this.config.dropout, siteSeed(dropout, 0, 0)) : undefined;
     return { out: mask ? tf.mul(norm.y, mask) : norm.y, xhat: norm.xhat, rstd: norm.rstd, mask };
   }
 
@@ -143,7 +144,7 @@ export class DistilBertForSequenceClassification {
     const { batchSize: B, seqLength: T } = batch;
     const { dim: D, max_position_embeddings: P, vocab_size: V, pad_token_id: pad } = this.config;
     const dNorm = cache.mask ? tf.mul(dOut, cache.mask) : dOut;
-    const ln = layerNormBackward(dNorm as Tensor2D, cache.xhat, cache.rstd, this.p(EMBEDDINGS.normWeight));
+    const ln = kernels().layerNormBackward(dNorm as Tensor2D, cache.xhat, cache.rstd, this.p(EMBEDDINGS.normWeight));
     keep(gradients, EMBEDDINGS.normWeight, ln.dWeight);
     keep(gradients, EMBEDDINGS.normBias, ln.dBias);
     if (!this.config.sinusoidal_pos_embds) {
@@ -161,7 +162,7 @@ export class DistilBertForSequenceClassification {
       }
     }
     const dRows = rows.length === batch.inputIds.length ? ln.dInput : (tf.gather(ln.dInput, tf.tensor1d(rows, 'int32')) as Tensor2D); // [K,D]
-    keep(gradients, EMBEDDINGS.word, embeddingGradient(dRows, Int32Array.from(targets), V));
+    keep(gradients, EMBEDDINGS.word, kernels().embeddingGradient(dRows, Int32Array.from(targets), V));
   }
 
   // --- transformer layer --------------------------------------------------------------------
@@ -176,21 +177,21 @@ export class DistilBertForSequenceClassification {
     // Queries for every token, or for token 0 only in the last layer; keys and values for every token.
     const xq = firstTokenOnly ? firstTokens(x, B, T, D) : x; //           [B*Tq,D]
     const attentionDropout = dropout && this.config.attention_dropout > 0 ? { rate: this.config.attention_dropout, seed: siteSeed(dropout, i + 1, 1) } : undefined;
-    const { context, cache: attended } = attention(
+    const { context, cache: attended } = kernels().attention(
       linear(xq, this.p(n.q), this.p(n.qBias)), //                           [B*Tq,D]
       linear(x, this.p(n.k), this.p(n.kBias)), //                            [B*T,D]
       linear(x, this.p(n.v), this.p(n.vBias)), //                            [B*T,D]
       maskBias, { B, Tq, T, H, dh }, attentionDropout,
     ); //                                                                   context [B*Tq,D]
     const attendedOut = linear(context, this.p(n.out), this.p(n.outBias)); // [B*Tq,D]
-    const saNorm = layerNorm(attendedOut, this.p(n.saNormWeight), this.p(n.saNormBias), xq); // LN(attention + xq)
+    const saNorm = kernels().layerNorm(attendedOut, this.p(n.saNormWeight), this.p(n.saNormBias), xq); // LN(attention + xq)
     const x1 = saNorm.y; //                                                [B*Tq,D]
 
     const hPre = linear(x1, this.p(n.lin1), this.p(n.lin1Bias)); //        [B*Tq,F]
     const h = this.activation(hPre);
     const f = linear(h, this.p(n.lin2), this.p(n.lin2Bias)); //            [B*Tq,D]
-    const ffnMask = dropout && this.config.dropout > 0 ? dropoutMask(f.shape, this.config.dropout, siteSeed(dropout, i + 1, 2)) : undefined;
-    const outNorm = layerNorm(ffnMask ? (tf.mul(f, ffnMask) as Tensor2D) : f, this.p(n.outNormWeight), this.p(n.outNormBias), x1);
+    const ffnMask = dropout && this.config.dropout > 0 ? kernels().dropoutMask(f.shape, this.config.dropout, siteSeed(dropout, i + 1, 2)) : undefined;
+    const outNorm = kernels().layerNorm(ffnMask ? (tf.mul(f, ffnMask) as Tensor2D) : f, this.p(n.outNormWeight), this.p(n.outNormBias), x1);
 
     const cache: LayerCache = {
       x, xq, attended, context,
@@ -206,7 +207,7 @@ export class DistilBertForSequenceClassification {
     const D = this.config.dim;
 
     // output_layer_norm(dropout(ffn) + x1)
-    const outLn = layerNormBackward(dOut, c.outXhat, c.outRstd, this.p(n.outNormWeight));
+    const outLn = kernels().layerNormBackward(dOut, c.outXhat, c.outRstd, this.p(n.outNormWeight));
     keep(gradients, n.outNormWeight, outLn.dWeight);
     keep(gradients, n.outNormBias, outLn.dBias);
     const dF = c.ffnMask ? (tf.mul(outLn.dInput, c.ffnMask) as Tensor2D) : outLn.dInput;
@@ -215,13 +216,13 @@ export class DistilBertForSequenceClassification {
     const dX1 = tf.add(outLn.dInput, linearBackward(c.x1, this.p(n.lin1), dHPre, gradients, n.lin1, n.lin1Bias)) as Tensor2D;
 
     // sa_layer_norm(out_lin(context) + x)
-    const saLn = layerNormBackward(dX1, c.saXhat, c.saRstd, this.p(n.saNormWeight));
+    const saLn = kernels().layerNormBackward(dX1, c.saXhat, c.saRstd, this.p(n.saNormWeight));
     keep(gradients, n.saNormWeight, saLn.dWeight);
     keep(gradients, n.saNormBias, saLn.dBias);
     const dContext = linearBackward(c.context, this.p(n.out), saLn.dInput, gradients, n.out, n.outBias); // [B*Tq,D]
 
     // attention: context = dropout(softmax(q kT / sqrt(dh) + mask)) v
-    const { dQ, dK, dV } = attentionBackward(c.attended, dContext);
+    const { dQ, dK, dV } = kernels().attentionBackward(c.attended, dContext);
     const dXq = tf.add(saLn.dInput, linearBackward(c.xq, this.p(n.q), dQ, gradients, n.q, n.qBias)) as Tensor2D;
     const dXk = linearBackward(c.x, this.p(n.k), dK, gradients, n.k, n.kBias);
     const dXv = linearBackward(c.x, this.p(n.v), dV, gradients, n.v, n.vBias);
@@ -234,7 +235,7 @@ export class DistilBertForSequenceClassification {
   private headForward(pooled: Tensor2D, dropout: DropoutPlan | undefined): HeadCache {
     const pre = linear(pooled, this.p(HEAD.preClassifier), this.p(HEAD.preClassifierBias)); // [B,D]
     const relu = tf.relu(pre);
-    const mask = dropout && this.config.seq_classif_dropout > 0 ? dropoutMask(relu.shape, this.config.seq_classif_dropout, siteSeed(dropout, this.config.n_layers + 1, 3)) : undefined;
+    const mask = dropout && this.config.seq_classif_dropout > 0 ? kernels().dropoutMask(relu.shape, this.config.seq_classif_dropout, siteSeed(dropout, this.config.n_layers + 1, 3)) : undefined;
     const reluUsed = mask ? (tf.mul(relu, mask) as Tensor2D) : relu;
     const logits = linear(reluUsed, this.p(HEAD.classifier), this.p(HEAD.classifierBias)); //    [B,L]
     return { pre, reluUsed, mask, logits };
@@ -255,12 +256,12 @@ export class DistilBertForSequenceClassification {
   }
 
   private activation(z: Tensor2D): Tensor2D {
-    return this.config.activation === 'relu' ? tf.relu(z) : gelu(z);
+    return this.config.activation === 'relu' ? tf.relu(z) : kernels().gelu(z);
   }
 
   /** dy * activation'(z). */
   private activationBackward(z: Tensor2D, dy: Tensor2D): Tensor2D {
-    return this.config.activation === 'relu' ? (tf.mul(dy, tf.step(z)) as Tensor2D) : geluBackward(z, dy);
+    return this.config.activation === 'relu' ? (tf.mul(dy, tf.step(z)) as Tensor2D) : kernels().geluBackward(z, dy);
   }
 }
 
@@ -294,7 +295,7 @@ interface HeadCache {
  */
 function linearBackward(x: Tensor2D, weight: Tensor2D, dy: Tensor2D, gradients: Gradients, weightName: string, biasName: string): Tensor2D {
   keep(gradients, weightName, matMulTransposed(x, dy, true, false)); //   [in,out] = x^T dy
-  keep(gradients, biasName, columnSums(dy)); //                           [out]
+  keep(gradients, biasName, kernels().columnSums(dy)); //                           [out]
   return matMulTransposed(dy, weight, false, true); //                    [rows,in] = dy W^T
 }
 
@@ -335,4 +336,15 @@ function disposeAll(container: object): void {
     if (typeof (value as Tensor).dispose === 'function') (value as Tensor).dispose();
     else disposeAll(value);
   }
+}
+
+/** y = x @ W + b, with W in `[in, out]` layout. */
+function linear(x: Tensor2D, weight: Tensor2D, bias: Tensor): Tensor2D {
+  return tf.fused.matMul({ a: x, b: weight, bias }) as Tensor2D;
+}
+
+/** Sums of a [groups, ...rest] tensor over its first axis (a gradient over the batch). */
+function sumOverFirstAxis(x: Tensor): Tensor {
+  const [groups, ...rest] = x.shape;
+  return tf.reshape(kernels().columnSums(tf.reshape(x, [groups, x.size / groups])), rest);
 }

@@ -4,8 +4,8 @@
 // `[in, out]`, the layout a matmul `x @ W` wants, so no step pays for a transpose in the forward
 // pass. `toCheckpointLayout` / `fromCheckpointLayout` convert at load and save only.
 import { Random } from '../random';
-import type { DistilBertConfig } from './config';
-import { numLabels } from './config';
+import type { DistilBertConfig } from './distilbertConfig';
+import { numLabels } from './distilbertConfig';
 
 export type ParameterKind = 'linear' | 'bias' | 'embedding' | 'layernorm-weight' | 'layernorm-bias';
 

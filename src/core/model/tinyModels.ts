@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../files';
 import { Random } from '../random';
 import { BertTokenizer } from '../text/tokenizer';
-import { DISTILBERT_DEFAULTS } from './config';
+import { DISTILBERT_DEFAULTS } from './distilbertConfig';
 import { writeSafetensors } from './safetensors';
 
 export interface TinyModelShape {

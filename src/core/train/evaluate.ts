@@ -1,6 +1,6 @@
 // Evaluation of a model on labelled examples: mean cross-entropy loss, accuracy, F1, per-class
 // metrics and the confusion matrix (used by the Trainer every evaluation and by `evaluate`).
-import type { FinalMetrics } from '../../run/protocol';
+import type { FinalMetrics } from './events';
 import type { EncodedExamples } from '../data/dataset';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import { padBatch } from './batches';

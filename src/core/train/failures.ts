@@ -1,8 +1,8 @@
 // Failures of the machine rather than of the code — memory running out, a full or read-only disk —
 // turned into messages that say what happened and what to change. Everything else passes through.
-import type { TrainingConfig } from '../../config/schema';
+import type { TrainingConfig } from '../config/schema';
 import { UserError } from '../errors';
-import { latestCheckpoint } from './checkpointFolders';
+import { latestCheckpoint } from './findCheckpoints';
 
 const OUT_OF_MEMORY = /Array buffer allocation failed|Invalid typed array length|Invalid array buffer length|Cannot allocate Wasm memory|Cannot enlarge memory|abort\(OOM\)|out of memory|OOM when allocating|std::bad_alloc/i;
 

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { loadModel, disposeModel } from '../model/checkpoint';
+import { loadModel, disposeModel } from '../model/modelFolder';
 import type { EncodedBatch } from '../model/distilbert';
 import { HEAD, toCheckpointLayout } from '../model/parameters';
 import { AdamW, globalGradNorm } from './optimizer';

@@ -2,7 +2,7 @@
 // "accuracy" and "f1" metrics call): accuracy, F1 averaged weighted / macro / micro / binary,
 // per-class precision, recall and F1, and the confusion matrix. A zero denominator gives 0, as
 // sklearn's default zero_division does (after its warning).
-import type { ClassMetrics } from '../../run/protocol';
+import type { ClassMetrics } from './events';
 
 export type F1Average = 'weighted' | 'macro' | 'micro' | 'binary';
 

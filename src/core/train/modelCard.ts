@@ -1,7 +1,7 @@
 // README.md of the output folder: the model card the Hugging Face Trainer writes
 // (`TrainingSummary.to_model_card`), in the same structure, order and number formatting, with the
 // facts the Trainer leaves as "More information needed" filled in where this run knows them.
-import type { TrainingConfig } from '../../config/schema';
+import type { TrainingConfig } from '../config/schema';
 import type { LogEntry } from './trainerState';
 
 /** Python's repr() of a float: 2e-05, 1e-08, 0.9, 2.0. */

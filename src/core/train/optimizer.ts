@@ -1,9 +1,9 @@
 // AdamW as `torch.optim.AdamW` computes it (the Trainer's default optimizer), and gradient clipping
 // as `torch.nn.utils.clip_grad_norm_` does. tfjs' own `tf.train.adam` differs: epsilon 1e-7 by
 // default, bias corrections in float32, a fixed learning rate, and no decoupled weight decay.
-import { tf, type Tensor } from '../tf';
+import type { Tensor } from '../tf';
 import type { Gradients, Params } from '../model/distilbert';
-import { nativeKernels } from '../model/ops';
+import { kernels } from '../kernels/activeKernels';
 import type { ParameterSpec } from '../model/parameters';
 
 export interface AdamWSettings {
@@ -29,44 +29,24 @@ export class AdamW {
    * scaled by `gradScale` first (the clipping coefficient):
    *   p <- p (1 - lr wd);  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
    *   p <- p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-   * The bias corrections are computed in double precision, as torch does on the host. On the
-   * native backend each tensor is updated in place in one pass (as torch's in-place ops do).
+   * The bias corrections are computed in double precision, as torch does on the host. Kernels that
+   * can (the native ones) update each tensor in place in one pass, as torch's in-place ops do.
    */
   apply(params: Params, gradients: Gradients, lr: number, gradScale = 1): void {
     const { beta1, beta2, epsilon, weightDecay } = this.settings;
     const t = this.step + 1;
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-    const native = nativeKernels();
+    const k = kernels();
     for (const [name, grad] of gradients) {
       const param = params.get(name)!;
       const decay = weightDecay > 0 && this.decay.has(name) ? 1 - lr * weightDecay : 1;
-      if (native) {
-        if (!this.expAvg.has(name)) {
-          this.expAvg.set(name, tf.zerosLike(param));
-          this.expAvgSq.set(name, tf.zerosLike(param));
-        }
-        const data = (x: Tensor) => x.dataSync() as Float32Array;
-        native.adamw(data(param), data(grad), data(this.expAvg.get(name)!), data(this.expAvgSq.get(name)!), decay, beta1, beta2, epsilon, stepSize, bc2Sqrt, gradScale);
-        continue;
-      }
-      const [m, v, p] = tf.tidy(() => {
-        const m0 = this.expAvg.get(name) ?? tf.zerosLike(param);
-        const v0 = this.expAvgSq.get(name) ?? tf.zerosLike(param);
-        const g = gradScale !== 1 ? tf.mul(grad, gradScale) : grad;
-        const m1 = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
-        const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const decayed = decay !== 1 ? tf.mul(param, decay) : param;
-        const denominator = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), epsilon);
-        const p1 = tf.sub(decayed, tf.mul(tf.div(m1, denominator), stepSize));
-        return [m1, v1, p1];
-      });
-      this.expAvg.get(name)?.dispose();
-      this.expAvgSq.get(name)?.dispose();
-      param.dispose();
-      this.expAvg.set(name, m);
-      this.expAvgSq.set(name, v);
-      params.set(name, p);
+      const state = { param, expAvg: this.expAvg.get(name), expAvgSq: this.expAvgSq.get(name) };
+      const updated = k.adamw(state, grad, { decay, beta1, beta2, epsilon, stepSize, bc2Sqrt, gradScale });
+      // Kernels that update in place hand back the same tensors; others new ones.
+      replace(params, name, param, updated.param);
+      replace(this.expAvg, name, state.expAvg, updated.expAvg);
+      replace(this.expAvgSq, name, state.expAvgSq, updated.expAvgSq);
     }
     this.step = t;
   }
@@ -78,20 +58,19 @@ export class AdamW {
   }
 }
 
+/** Stores `next` under `name` in place of `previous`, disposing `previous` when it was replaced. */
+function replace(map: Map<string, Tensor>, name: string, previous: Tensor | undefined, next: Tensor): void {
+  if (previous === next) return;
+  previous?.dispose();
+  map.set(name, next);
+}
+
 /**
  * The total L2 norm of all gradients together, as clip_grad_norm_ computes it:
  * norm(stack([norm(g) for g])). Returned as a float32 value.
  */
 export function globalGradNorm(gradients: Gradients): number {
-  const native = nativeKernels();
-  let values: number[];
-  if (native) {
-    values = [...gradients.values()].map((g) => native.sumSquares(g.dataSync() as Float32Array));
-  } else {
-    const squares = tf.tidy(() => tf.stack([...gradients.values()].map((g) => tf.sum(tf.square(g)))));
-    values = Array.from(squares.dataSync());
-    squares.dispose();
-  }
+  const values = kernels().sumsOfSquares([...gradients.values()]);
   let total = 0;
   for (const sumOfSquares of values) {
     const norm = Math.fround(Math.sqrt(sumOfSquares));

@@ -1,6 +1,6 @@
 // Names of what a run writes besides the Hugging Face files, shared with the extension (which
 // reads them back to show an earlier run's results).
-import type { ClassMetrics } from '../../run/protocol';
+import type { ClassMetrics } from './events';
 
 /** Per-class metrics and the confusion matrix of the final evaluation (the Trainer's files lack them). */
 export interface ClassificationReport {

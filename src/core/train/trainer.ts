@@ -7,15 +7,15 @@
 //
 // Everything a step draws (the epoch's order, dropout masks) is a function of (seed, epoch, step),
 // so a run resumed from a checkpoint computes exactly what the uninterrupted run would have.
-import type { TrainingConfig } from '../../config/schema';
-import type { FinalMetrics, RunEvent } from '../../run/protocol';
+import type { TrainingConfig } from '../config/schema';
+import type { FinalMetrics, RunEvent } from './events';
 import type { EncodedExamples } from '../data/dataset';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import type { ParameterSpec } from '../model/parameters';
 import { Random, hashString, permutation } from '../random';
 import type { BertTokenizer } from '../text/tokenizer';
 import { padBatch } from './batches';
-import { saveCheckpoint, type ResumeState } from './checkpoints';
+import { saveCheckpoint, type ResumeState } from './trainingCheckpoint';
 import { evaluateModel } from './evaluate';
 import { AdamW } from './optimizer';
 import { learningRateAt, warmupSteps, type Schedule } from './schedule';

@@ -1,12 +1,12 @@
 // The extension's entry: wires commands, the config language and the run panels. No logic here.
 import * as vscode from 'vscode';
-import { fineTune } from './commands/fineTune';
-import { COMMANDS, RUN_PANEL_VIEW_TYPE } from './commands/ids';
-import { cancelTraining, showResults, startTraining } from './commands/startTraining';
-import { ConfigLanguage } from './config/language';
-import { RunManager } from './panel/runManager';
-import { RunPanel } from './panel/runPanel';
-import type { RunState } from './run/protocol';
+import { fineTune } from './fineTune';
+import { COMMANDS, RUN_PANEL_VIEW_TYPE } from './ids';
+import { cancelTraining, showResults, startTraining } from './startTraining';
+import { ConfigLanguage } from './configLanguage';
+import { RunManager } from './runManager';
+import { RunPanel } from './runPanel';
+import type { RunState } from '../run/protocol';
 
 export function activate(context: vscode.ExtensionContext): { runs: RunManager } {
   const runs = new RunManager(context.extensionUri);

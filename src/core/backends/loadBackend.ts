@@ -10,9 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { loadAddon } from '../native/addon';
-import { NATIVE_BACKEND, registerNativeBackend } from '../native/backend';
+import { useKernels } from '../kernels/activeKernels';
+import { tfjsKernels } from '../kernels/tfjsKernels';
+import { nativeKernels } from '../native/nativeKernels';
+import { NATIVE_BACKEND, registerNativeBackend } from '../native/nativeTfjsBackend';
 import { bindTf, type Tf } from '../tf';
-import type { Backend } from '../../run/protocol';
+import type { Backend } from './backendName';
 
 export type Device = 'auto' | 'gpu' | 'cpu' | 'wasm';
 /** Devices, plus exact backends for tests and benchmarks: `native` (addon kernels), `js` (pure JavaScript). */
@@ -77,6 +80,9 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
       break;
   }
   if (!info) throw new UserError(`no TensorFlow.js backend could load for device ${device}: ${skipped.join('; ')}`);
+  // The one place the kernels are chosen: the addon's on the native backend, tfjs ops elsewhere.
+  const addon = info.backend === NATIVE_BACKEND ? loadAddon().addon : undefined;
+  useKernels(addon ? nativeKernels(addon) : tfjsKernels);
   loaded = { ...info, skipped };
   return loaded;
 }

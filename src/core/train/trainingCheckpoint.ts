@@ -13,16 +13,16 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { STAGING_PREFIX, writeDirectoryAtomic, writeJsonAtomic } from '../files';
 import { tf, type Tensor } from '../tf';
-import { saveModel } from '../model/checkpoint';
+import { saveModel } from '../model/modelFolder';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import { fromCheckpointLayout, memoryShape, toCheckpointLayout, type ParameterSpec } from '../model/parameters';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import type { BertTokenizer } from '../text/tokenizer';
 import type { AdamW } from './optimizer';
-import { listCheckpoints } from './checkpointFolders';
+import { listCheckpoints } from './findCheckpoints';
 import type { LogEntry, TrainerStateJson } from './trainerState';
 
-export { latestCheckpoint } from './checkpointFolders';
+export { latestCheckpoint } from './findCheckpoints';
 
 /** What the trainer needs beyond weights and optimizer moments to continue a run. */
 export interface ResumeState {

@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../commands/ids';
-import type { TrainingConfig } from '../config/schema';
-import { newestCheckpoint } from '../core/train/checkpointFolders';
+import { COMMANDS } from './ids';
+import type { TrainingConfig } from '../core/config/schema';
+import { newestCheckpoint } from '../core/train/findCheckpoints';
 import { TrainingProcess } from '../run/launcher';
 import type { PageMessage, RunState, WorkerMessage } from '../run/protocol';
 import { stateFromOutput } from '../run/results';

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { CONFIG_KEYS, CONFLICTS, SCHEMA, describeRange, type ConfigKey, type KeySpec, type NumberKey, type TrainingConfig } from './schema';
-import type { DatasetHeader } from '../core/data/readers';
+import type { DatasetHeader } from '../data/readers';
 import { closestMatches } from './suggest';
 import { formatValue } from './template';
 

@@ -2,11 +2,11 @@
 // them), otherwise hand the resolved config (absolute paths) to the run manager.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isConfigDocument, toRange, validateDocument } from '../config/language';
-import type { TrainingConfig } from '../config/schema';
-import { latestCheckpoint } from '../core/train/checkpointFolders';
-import type { Run, RunManager } from '../panel/runManager';
-import { RUNS_TRAINING, requireTrust } from './trust';
+import { isConfigDocument, toRange, validateDocument } from './configLanguage';
+import type { TrainingConfig } from '../core/config/schema';
+import { latestCheckpoint } from '../core/train/findCheckpoints';
+import type { Run, RunManager } from './runManager';
+import { RUNS_TRAINING, requireTrust } from './workspaceTrust';
 
 /** The config document a command acts on: its argument, else the active editor's. */
 export async function configDocument(uri?: vscode.Uri): Promise<vscode.TextDocument | undefined> {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { writeJsonAtomic } from '../files';
 import { tf, type Tensor } from '../tf';
-import { parseDistilBertConfig, serializeDistilBertConfig, withLabels, type DistilBertConfig } from './config';
+import { parseDistilBertConfig, serializeDistilBertConfig, withLabels, type DistilBertConfig } from './distilbertConfig';
 import { DistilBertForSequenceClassification, type Params } from './distilbert';
 import { HEAD, fromCheckpointLayout, initialValues, memoryShape, parameterSpecs, toCheckpointLayout, type ParameterSpec } from './parameters';
 import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors';

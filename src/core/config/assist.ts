@@ -1,5 +1,5 @@
 // What the editor offers in a config file, computed from the schema without VS Code: the cursor's
-// context, completion items, hover text. src/config/language.ts turns these into VS Code objects.
+// context, completion items, hover text. src/vscode/configLanguage.ts turns these into VS Code objects.
 import * as path from 'node:path';
 import { DATASET_EXTENSIONS, SCHEMA, CONFIG_KEYS, describeRange, type ConfigKey, type KeySpec } from './schema';
 import { formatValue } from './template';

@@ -2,18 +2,18 @@
 // The worker (child process of the extension) and the CLI both run exactly this.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainingConfig } from '../../config/schema';
-import { looksLikePath } from '../../config/validate';
-import type { RunEvent } from '../../run/protocol';
+import type { TrainingConfig } from '../config/schema';
+import { looksLikePath } from '../config/validate';
+import type { RunEvent } from './events';
 import { CLASSIFICATION_REPORT, type ClassificationReport } from './outputFiles';
 import { checkData, prepareData, type DataSettings } from '../data/dataset';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeFilesIntoFolder, writeJsonAtomic } from '../files';
-import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/checkpoint';
+import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/modelFolder';
 import { resolveModel, type HubOptions } from '../model/hub';
 import { BertTokenizer } from '../text/tokenizer';
-import { loadBackend } from './backend';
-import { latestCheckpoint, loadOptimizerState, readResumeState, removeStaleStaging } from './checkpoints';
+import { loadBackend } from '../backends/loadBackend';
+import { latestCheckpoint, loadOptimizerState, readResumeState, removeStaleStaging } from './trainingCheckpoint';
 import { modelCard } from './modelCard';
 import { AdamW } from './optimizer';
 import { explainFailure } from './failures';

@@ -1,25 +1,31 @@
 // The status bar item of the running run: its progress, and a click that shows its panel.
 import * as vscode from 'vscode';
-import { COMMANDS } from '../commands/ids';
+import { COMMANDS } from './ids';
 import { isRunning } from '../run/runState';
-import type { Run } from './runManager';
+import type { RunState } from '../run/protocol';
+
+/** What the item shows of a run: its state, and the config whose panel a click shows. */
+export interface ShownRun {
+  state: RunState;
+  configUri: vscode.Uri;
+}
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('distilbertFinetuner.run', vscode.StatusBarAlignment.Left, 10);
-  private shown?: Run;
+  private shown?: ShownRun;
   private lastUpdate = 0;
 
   constructor() {
     this.item.name = 'DistilBERT fine-tuning';
   }
 
-  show(run: Run): void {
+  show(run: ShownRun): void {
     this.shown = run;
     this.render(run);
     this.item.show();
   }
 
-  update(run: Run): void {
+  update(run: ShownRun): void {
     if (run !== this.shown) return;
     const now = Date.now();
     if (isRunning(run.state) && now - this.lastUpdate < 250) return;
@@ -28,7 +34,7 @@ export class RunStatusBar implements vscode.Disposable {
     if (!isRunning(run.state)) setTimeout(() => this.shown === run && this.item.hide(), 10_000);
   }
 
-  private render(run: Run): void {
+  private render(run: ShownRun): void {
     const s = run.state;
     this.item.command = { title: 'Show training run', command: COMMANDS.showResults, arguments: [run.configUri] };
     if (s.phase === 'downloading' && s.download) {

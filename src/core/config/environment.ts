@@ -1,8 +1,8 @@
 // The file system as validation sees it, for the CLI, the worker and the editor.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { inspectDatasetSync, type DatasetHeader } from '../core/data/readers';
-import { UserError } from '../core/errors';
+import { inspectDatasetSync, type DatasetHeader } from '../data/readers';
+import { UserError } from '../errors';
 import type { AssistEnvironment } from './assist';
 import type { ConfigEnvironment } from './validate';
 import { validateConfig } from './validate';

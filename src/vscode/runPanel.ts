@@ -3,7 +3,7 @@
 // again whenever it (re)loads, so a hidden, moved or reloaded panel shows everything.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RUN_PANEL_VIEW_TYPE } from '../commands/ids';
+import { RUN_PANEL_VIEW_TYPE } from './ids';
 import { parsePageMessage, type HostToPage, type PageMessage, type RunState } from '../run/protocol';
 
 const REPAINT_MS = 100;

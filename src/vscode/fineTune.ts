@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { guessColumns } from '../core/data/columns';
 import { readColumnsSync, sampleRows } from '../core/data/readers';
-import { configTemplate } from '../config/template';
-import { DATASET_EXTENSIONS } from '../config/schema';
+import { configTemplate } from '../core/config/template';
+import { DATASET_EXTENSIONS } from '../core/config/schema';
 import { isUserError } from '../core/errors';
-import { WRITES_CONFIG, requireTrust } from './trust';
+import { WRITES_CONFIG, requireTrust } from './workspaceTrust';
 
 const SAMPLE_ROWS = 2000;
 

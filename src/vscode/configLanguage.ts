@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS, LANGUAGE_ID } from '../commands/ids';
-import { MANAGE_TRUST_COMMAND, RUNS_TRAINING } from '../commands/trust';
-import { latestCheckpoint } from '../core/train/checkpointFolders';
-import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from './assist';
-import { editorEnvironment } from './environment';
-import { validateConfig, type Problem } from './validate';
+import { COMMANDS, LANGUAGE_ID } from './ids';
+import { MANAGE_TRUST_COMMAND, RUNS_TRAINING } from './workspaceTrust';
+import { latestCheckpoint } from '../core/train/findCheckpoints';
+import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from '../core/config/assist';
+import { editorEnvironment } from '../core/config/environment';
+import { validateConfig, type Problem } from '../core/config/validate';
 
 const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
 

@@ -1,9 +1,9 @@
 // The `native` TensorFlow.js backend: tfjs' JavaScript cpu backend (tensors are typed arrays in
 // this process) with its heaviest kernels replaced by the native addon: matrix products through
 // OpenBLAS (transposed and batched ones included), transposes and softmax. Every other kernel is
-// the cpu backend's own. The model's fused operations (ops.ts) use the addon directly as well.
+// the cpu backend's own. The model's fused operations use the addon through nativeKernels.ts.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { outputArray, type NativeAddon } from './addon';
+import { BinaryOp, Broadcast, outputArray, type NativeAddon } from './addon';
 
 type Tf = typeof TfCore;
 interface CpuBackend {
@@ -52,7 +52,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     const outShape = [...(batchA >= batchB ? a.shape.slice(0, -2) : b.shape.slice(0, -2)), M, N];
     const out = outputArray(batch * M * N);
     const data = (t: TfCore.TensorInfo) => args.backend.data.get(t.dataId).values as Float32Array;
-    addon.gemm(transposeA, transposeB, M, N, K, data(a), data(b), out, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N, 0, bias ? data(bias) : undefined);
+    addon.gemm({ transposeA, transposeB, M, N, K, a: data(a), b: data(b), c: out, batch, strideA: batchA === 1 ? 0 : M * K, strideB: batchB === 1 ? 0 : K * N, strideC: M * N, bias: bias && data(bias) });
     return args.backend.makeTensorInfo(outShape, 'float32', out);
   };
 
@@ -68,12 +68,12 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     if ((x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length > 6 || x.shape.length < 2) return fallback('Transpose')(args);
     const values = args.backend.data.get(x.dataId).values;
     const out = x.dtype === 'float32' ? outputArray(values.length) : new Int32Array(values.length);
-    addon.permute(values, out, Int32Array.from(x.shape), Int32Array.from(perm));
+    addon.permute(values, out, x.shape, perm);
     return args.backend.makeTensorInfo(perm.map((p) => x.shape[p]), x.dtype, out);
   });
   // Element-wise arithmetic on float32: equal shapes, a scalar on either side, or `b` broadcast
   // over leading dimensions (a bias); other broadcasts go to the cpu kernels.
-  const binary = (kernelName: string, op: number) => override(kernelName, (args) => {
+  const binary = (kernelName: string, op: BinaryOp) => override(kernelName, (args) => {
     const { a, b } = args.inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(kernelName)(args);
     const na = size(a.shape);
@@ -81,26 +81,26 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     const data = (t: TfCore.TensorInfo) => args.backend.data.get(t.dataId).values as Float32Array;
     const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
     const trailing = b.shape.length <= a.shape.length && b.shape.every((d, i) => d === a.shape[a.shape.length - b.shape.length + i]);
-    let mode: number;
-    if (sameShape) mode = 0;
-    else if (nb === 1 && (b.shape.length <= a.shape.length)) mode = 1;
-    else if (na === 1 && a.shape.length <= b.shape.length) mode = 3;
-    else if (trailing) mode = 2;
+    let mode: Broadcast;
+    if (sameShape) mode = Broadcast.SameShape;
+    else if (nb === 1 && b.shape.length <= a.shape.length) mode = Broadcast.ScalarB;
+    else if (na === 1 && a.shape.length <= b.shape.length) mode = Broadcast.ScalarA;
+    else if (trailing) mode = Broadcast.RepeatB;
     else return fallback(kernelName)(args);
-    const shape = mode === 3 ? b.shape : a.shape;
+    const shape = mode === Broadcast.ScalarA ? b.shape : a.shape;
     const out = outputArray(size(shape));
     addon.binary(op, data(a), data(b), out, mode);
     return args.backend.makeTensorInfo(shape, 'float32', out);
   });
-  binary('Add', 0);
-  binary('Sub', 1);
-  binary('Multiply', 2);
-  binary('RealDiv', 3);
+  binary('Add', BinaryOp.Add);
+  binary('Sub', BinaryOp.Sub);
+  binary('Multiply', BinaryOp.Mul);
+  binary('RealDiv', BinaryOp.Div);
   override('AddN', (args) => {
     const tensors = Object.values(args.inputs);
     if (tensors.some((t) => t.dtype !== 'float32' || size(t.shape) !== size(tensors[0].shape))) return fallback('AddN')(args);
     const out = outputArray(size(tensors[0].shape));
-    addon.addN(out, ...tensors.map((t) => args.backend.data.get(t.dataId).values as Float32Array));
+    addon.addN(out, tensors.map((t) => args.backend.data.get(t.dataId).values as Float32Array));
     return args.backend.makeTensorInfo(tensors[0].shape, 'float32', out);
   });
   override('GatherV2', (args) => {
@@ -120,7 +120,7 @@ export function registerNativeBackend(tf: Tf, cpuModule: { MathBackendCPU: new (
     if (logits.dtype !== 'float32' || (dim !== -1 && dim !== rank - 1)) return fallback('Softmax')(args);
     const cols = logits.shape[rank - 1];
     const out = outputArray(size(logits.shape));
-    addon.softmax(args.backend.data.get(logits.dataId).values as Float32Array, out.length / cols, cols, out);
+    addon.softmax({ x: args.backend.data.get(logits.dataId).values as Float32Array, rows: out.length / cols, cols, y: out });
     return args.backend.makeTensorInfo(logits.shape, 'float32', out);
   });
 }

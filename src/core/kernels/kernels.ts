@@ -1,0 +1,93 @@
+// The building blocks of DistilBERT's forward and backward passes and of AdamW, behind one
+// interface. Each backend gets one implementation, chosen once when the backend loads
+// (backends/loadBackend.ts -> activeKernels.ts): fused native kernels on the `native` backend
+// (src/core/native/nativeKernels.ts, one pass over memory), else compositions of TensorFlow.js ops
+// that every backend runs (tfjsKernels.ts). The model and the optimizer call `kernels()` and never
+// ask which backend runs.
+//
+// Shapes: rows x dim matrices are [N, D]; attention scores are [B, H, Tq, T].
+import type { Tensor, Tensor2D, Tensor4D } from '../tf';
+
+export const LAYER_NORM_EPS = 1e-12;
+/** `torch.finfo(torch.float32).min`, what HF writes into the scores of masked keys. */
+export const MASKED_SCORE = -3.4028234663852886e38;
+
+export interface AttentionShape {
+  B: number;
+  /** Query positions per row (T, or 1 when only token 0 is needed). */
+  Tq: number;
+  T: number;
+  H: number;
+  dh: number;
+}
+
+/** What attention's backward needs. Q, K, V stay [rows, D]; the per-head views are strides or reshapes. */
+export interface AttentionCache {
+  shape: AttentionShape;
+  q: Tensor2D;
+  k: Tensor2D;
+  v: Tensor2D;
+  weights: Tensor4D;
+  weightsUsed: Tensor4D;
+  dropMask?: Tensor;
+}
+
+/** AdamW's per-step numbers (see train/optimizer.ts for the formulas). */
+export interface AdamWStep {
+  /** 1 - lr * weight_decay for decayed parameters, else 1. */
+  decay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+  /** sqrt(1 - beta2^t). */
+  bc2Sqrt: number;
+  /** The clipping coefficient every gradient is multiplied by first. */
+  gradScale: number;
+}
+
+/** One parameter's AdamW state; moments are undefined before its first update. */
+export interface AdamWTensors {
+  param: Tensor;
+  expAvg?: Tensor;
+  expAvgSq?: Tensor;
+}
+
+export interface Kernels {
+  /** In words, for logs and tests. */
+  readonly name: string;
+  /** Column sums of a [rows, cols] matrix (a bias gradient). */
+  columnSums(dy: Tensor2D): Tensor;
+  /** The gradient of an embedding lookup: rows of `dRows` added into their ids of a [vocab, dim] zero matrix. */
+  embeddingGradient(dRows: Tensor2D, ids: Int32Array, vocab: number): Tensor2D;
+  /** LayerNorm of (z + residual) over the last axis (biased variance, eps 1e-12), keeping what the backward needs. */
+  layerNorm(z: Tensor2D, weight: Tensor, bias: Tensor, residual?: Tensor2D): { y: Tensor2D; xhat: Tensor2D; rstd: Tensor2D };
+  /**
+   * LayerNorm's backward: dz = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), with
+   * dxhat = dy * weight; plus `add` (a residual path's gradient) when given.
+   */
+  layerNormBackward(dy: Tensor2D, xhat: Tensor2D, rstd: Tensor2D, weight: Tensor, add?: Tensor2D): { dInput: Tensor2D; dWeight: Tensor; dBias: Tensor };
+  /** Exact GELU: 0.5 z (1 + erf(z / sqrt 2)). */
+  gelu(z: Tensor2D): Tensor2D;
+  /** dy * gelu'(z), with gelu'(z) = 0.5 (1 + erf(z / sqrt 2)) + z exp(-z^2 / 2) / sqrt(2 pi). */
+  geluBackward(z: Tensor2D, dy: Tensor2D): Tensor2D;
+  /**
+   * Multi-head self-attention on projected Q [B*Tq, D], K, V [B*T, D], as HF computes it:
+   *   scores = (q / sqrt(dh)) k^T + mask;  weights = softmax(scores);  context = dropout(weights) v
+   * `keyMask` is [B, T]: 0 for real tokens, MASKED_SCORE for padding (keys only, as HF masks).
+   * Returns the context [B*Tq, D] (heads merged back into columns).
+   */
+  attention(q: Tensor2D, k: Tensor2D, v: Tensor2D, keyMask: Tensor2D, shape: AttentionShape, dropout?: { rate: number; seed: number }): { context: Tensor2D; cache: AttentionCache };
+  /** Gradients of Q, K and V ([rows, D] each) from the gradient of the context. */
+  attentionBackward(cache: AttentionCache, dContext: Tensor2D): { dQ: Tensor2D; dK: Tensor2D; dV: Tensor2D };
+  /** Inverted dropout's mask: 0 with probability `rate`, else 1 / (1 - rate); a function of `seed`. */
+  dropoutMask(shape: number[], rate: number, seed: number): Tensor;
+  /**
+   * One AdamW update of one parameter. Returns its new tensors: the same ones updated in place
+   * where the backend can (the caller keeps them), else new ones (the caller disposes the old).
+   */
+  adamw(state: AdamWTensors, grad: Tensor, step: AdamWStep): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor };
+  /** sum(g^2) of each tensor, as numbers (clip_grad_norm_'s per-tensor norms, squared). */
+  sumsOfSquares(tensors: Tensor[]): number[];
+}
