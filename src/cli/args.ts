@@ -1,7 +1,7 @@
 // Argument parsing for the CLI's commands (node's util.parseArgs, errors as user errors).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors';
-import type { BackendChoice } from '../core/backends/loadBackend';
+import { DEVICES, EXACT_BACKENDS, type BackendChoice } from '../core/config/schema';
 
 export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
@@ -16,6 +16,6 @@ export const DEVICE_OPTION = { device: { type: 'string' } } as const;
 /** --device: the config's devices, plus `native` and `js` to pick an exact CPU backend. */
 export function deviceOf(value: string | undefined, fallback: BackendChoice = 'auto'): BackendChoice {
   if (value === undefined) return fallback;
-  if (['auto', 'gpu', 'cpu', 'wasm', 'native', 'js'].includes(value)) return value as BackendChoice;
-  throw new UserError(`--device ${value}: expected auto, gpu, cpu, wasm (or native, js)`);
+  if ((DEVICES as readonly string[]).includes(value) || (EXACT_BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new UserError(`--device ${value}: expected ${DEVICES.join(', ')} (or ${EXACT_BACKENDS.join(', ')})`);
 }

@@ -1,5 +1,5 @@
 // Seeded randomness for everything a run draws: the validation split, epoch shuffles, new-layer
-// initialization and dropout masks. A generator is a pure function of (seed, stream), so a resumed
+// initialization and dropout masks. Every seed a run derives from its `seed` is derived here. A generator is a pure function of (seed, stream), so a resumed
 // run draws exactly what the uninterrupted run drew, without saving generator state.
 
 /** splitmix64-style mixing on two 32-bit halves: a well-distributed 32-bit hash of (seed, stream, counter). */
@@ -84,4 +84,27 @@ export function permutation(n: number, random: Random): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   return random.shuffle(order);
+}
+
+/** Odd multipliers for the counters `combineSeed` mixes in, one per position. */
+const COUNTER_MIXERS = [0x9e3779b1, 0x85ebca77];
+
+/** A seed combined with up to two counters (a step; a layer and a site), each spread by its own odd constant. */
+function combineSeed(seed: number, ...counters: number[]): number {
+  let h = seed >>> 0;
+  counters.forEach((counter, i) => {
+    h = (h ^ Math.imul(counter + 1, COUNTER_MIXERS[i])) >>> 0;
+  });
+  return h;
+}
+
+/** The dropout seed of one optimizer step of a run: a function of (seed, step), so a resumed run draws the same masks. */
+export function stepDropoutSeed(runSeed: number, step: number): number {
+  return combineSeed(hashString(`dropout-${runSeed}`), step);
+}
+
+/** A seed per (step seed, layer, site), so every dropout mask of a step is distinct and reproducible. */
+export function dropoutSiteSeed(stepSeed: number, layer: number, site: number): number {
+  const h = combineSeed(stepSeed, layer, site);
+  return Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
 }

@@ -2,10 +2,10 @@
 // displays when the run's panel is gone (after a window reload, or for an older run).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLASSIFICATION_REPORT, type ClassificationReport } from '../core/train/outputFiles';
+import { type ClassificationReport } from '../core/train/classificationReport';
+import type { TrainerStateJson } from '../core/train/trainerState';
 import type { FinalMetrics, RunState } from './protocol';
-
-interface LogEntry { step: number; epoch?: number; loss?: number; eval_loss?: number; eval_accuracy?: number; eval_f1?: number; train_runtime?: number }
+import { ALL_RESULTS_NAME, CLASSIFICATION_REPORT_NAME, MODEL_CARD_NAME, TRAINER_STATE_NAME } from '../core/outputNames';
 
 /** A finished run's state from `output_dir`, or undefined when it holds no finished run. */
 export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' | 'title' | 'configFile' | 'dataset'>): RunState | undefined {
@@ -16,9 +16,9 @@ export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' 
       return undefined;
     }
   };
-  const state = read('trainer_state.json') as { log_history: LogEntry[]; global_step: number; max_steps: number } | undefined;
-  const all = read('all_results.json') as Record<string, number> | undefined;
-  const report = read(CLASSIFICATION_REPORT) as ClassificationReport | undefined;
+  const state = read(TRAINER_STATE_NAME) as TrainerStateJson | undefined;
+  const all = read(ALL_RESULTS_NAME) as Record<string, number> | undefined;
+  const report = read(CLASSIFICATION_REPORT_NAME) as ClassificationReport | undefined;
   if (!state || !all) return undefined;
   const rows: RunState['rows'] = [];
   let trainingLoss: number | null = null;
@@ -37,10 +37,10 @@ export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' 
     train_loss: all.train_loss, train_runtime: all.train_runtime, train_samples_per_second: all.train_samples_per_second,
     train_steps_per_second: all.train_steps_per_second, epoch: all.epoch, step: state.global_step,
   };
-  const modified = fs.statSync(path.join(outputDir, 'all_results.json')).mtimeMs;
+  const modified = fs.statSync(path.join(outputDir, ALL_RESULTS_NAME)).mtimeMs;
   return {
     ...base, phase: 'finished', lossCurve: curve, curveStride: 1, rows, checkpoints: [], log: [],
-    final: { metrics, outputDir, modelCard: path.join(outputDir, 'README.md') },
+    final: { metrics, outputDir, modelCard: path.join(outputDir, MODEL_CARD_NAME) },
     startedAt: modified - all.train_runtime * 1000, endedAt: modified,
   };
 }

@@ -11,6 +11,7 @@ import { latestCheckpoint } from '../core/train/findCheckpoints';
 import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from '../core/config/assist';
 import { editorEnvironment } from '../core/config/environment';
 import { validateConfig, type Problem } from '../core/config/validate';
+import { MODEL_CARD_NAME } from '../core/outputNames';
 
 const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
 
@@ -142,7 +143,7 @@ export class ConfigLanguage implements vscode.Disposable {
     if (checkpoint) {
       lenses.push(new vscode.CodeLens(top, { title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`, command: COMMANDS.resumeTraining, arguments: [document.uri] }));
     }
-    if (fs.existsSync(path.join(outputDir, 'README.md'))) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
+    if (fs.existsSync(path.join(outputDir, MODEL_CARD_NAME))) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
     return lenses;
   }
 

@@ -12,7 +12,7 @@ import { before, test } from 'node:test';
 import { stringify } from 'yaml';
 import type { TrainingConfig } from '../../src/core/config/schema';
 import { listCheckpoints } from '../../src/core/train/findCheckpoints';
-import { LOCK_FILE } from '../../src/core/train/outputLock';
+import { LOCK_NAME as LOCK_FILE } from '../../src/core/outputNames';
 import { TrainingProcess } from '../../src/run/launcher';
 import type { WorkerMessage } from '../../src/run/protocol';
 import { REPO_ROOT, fixture, smallModel, tempDir, uciSample, writeConfig } from './helpers';

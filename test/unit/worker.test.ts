@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { latestCheckpoint } from '../../src/core/train/findCheckpoints';
-import { LOCK_FILE } from '../../src/core/train/outputLock';
+import { LOCK_NAME as LOCK_FILE } from '../../src/core/outputNames';
 import { TrainingProcess } from '../../src/run/launcher';
 import type { WorkerMessage } from '../../src/run/protocol';
 import { REPO_ROOT, smallModel, tempDir, uciSample, writeConfig } from './helpers';

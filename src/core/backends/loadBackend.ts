@@ -14,12 +14,11 @@ import { useKernels } from '../kernels/activeKernels';
 import { tfjsKernels } from '../kernels/tfjsKernels';
 import { nativeKernels } from '../native/nativeKernels';
 import { NATIVE_BACKEND, registerNativeBackend } from '../native/nativeTfjsBackend';
+import type { BackendChoice } from '../config/schema';
 import { bindTf, type Tf } from '../tf';
 import type { Backend } from './backendName';
 
-export type Device = 'auto' | 'gpu' | 'cpu' | 'wasm';
-/** Devices, plus exact backends for tests and benchmarks: `native` (addon kernels), `js` (pure JavaScript). */
-export type BackendChoice = Device | 'native' | 'js';
+export type { BackendChoice, Device } from '../config/schema';
 
 export interface BackendInfo {
   backend: Backend;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { DATASET_EXTENSIONS, SCHEMA, CONFIG_KEYS, describeRange, type ConfigKey, type KeySpec } from './schema';
 import { formatValue } from './template';
 import { parseConfig, type ConfigEnvironment, type Range } from './validate';
+import { CHECKPOINT_FOLDER, CONFIG_NAME } from '../outputNames';
 
 export interface AssistEnvironment extends ConfigEnvironment {
   /** Names in a folder, with a trailing "/" for folders. */
@@ -97,14 +98,14 @@ export function completions(text: string, offset: number, env: AssistEnvironment
         .map((name) => item(name, 'file', 'a dataset next to this config'));
     case 'model': {
       const folders = env.listEntries(env.configDir)
-        .filter((name) => name.endsWith('/') && env.isFile(path.join(env.configDir, name, 'config.json')))
+        .filter((name) => name.endsWith('/') && env.isFile(path.join(env.configDir, name, CONFIG_NAME)))
         .map((name) => item(`./${name.slice(0, -1)}`, 'folder', 'a model folder (config.json) next to this config'));
       return [...SUGGESTED_MODELS.map(([id, about]) => item(id, 'model', 'Hugging Face hub', about)), ...folders];
     }
     case 'folder': {
       if (key === 'resume_from_checkpoint') {
         const output = path.resolve(env.configDir, outputDirOf(text));
-        const checkpoints = env.listEntries(output).filter((name) => /^checkpoint-\d+\/$/.test(name));
+        const checkpoints = env.listEntries(output).filter((name) => CHECKPOINT_FOLDER.test(name.slice(0, -1)));
         return [item('true', 'value', 'the latest checkpoint in output_dir'), ...checkpoints.map((name) => item(path.join(path.relative(env.configDir, output) || '.', name.slice(0, -1)), 'folder', 'a checkpoint of an earlier run'))];
       }
       return spec.default === undefined ? [] : [item(String(spec.default), 'value', 'default')];

@@ -50,6 +50,13 @@ export type KeySpec = NumberKey | StringKey | BooleanOrStringKey;
 
 export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.json'] as const;
 
+/** The devices a config names (the `device` key), and the extension's `defaultDevice` setting. */
+export const DEVICES = ['auto', 'gpu', 'cpu', 'wasm'] as const;
+export type Device = (typeof DEVICES)[number];
+/** Exact CPU backends for tests and benchmarks: `--device native|js` on the CLI only. */
+export const EXACT_BACKENDS = ['native', 'js'] as const;
+export type BackendChoice = Device | (typeof EXACT_BACKENDS)[number];
+
 export const SCHEMA = {
   model: {
     type: 'string', kind: 'model', default: 'distilbert-base-uncased', inTemplate: true,
@@ -278,7 +285,7 @@ export const SCHEMA = {
     doc: 'The folder that receives the fine-tuned model (`model.safetensors`, `config.json`), the tokenizer, the model card (`README.md`), `trainer_state.json` and the checkpoints, relative to this config file. It loads in Python with `AutoModelForSequenceClassification.from_pretrained(output_dir)`.',
   },
   device: {
-    type: 'string', default: 'auto', enum: ['auto', 'gpu', 'cpu', 'wasm'], inTemplate: true,
+    type: 'string', default: 'auto', enum: DEVICES, inTemplate: true,
     enumDocs: {
       auto: 'The fastest backend that loads: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow), this extension\'s native CPU kernels (OpenBLAS), WebAssembly, then pure JavaScript.',
       gpu: '@tensorflow/tfjs-node-gpu with CUDA; an error (never a silent fallback) when it cannot load.',
@@ -286,7 +293,7 @@ export const SCHEMA = {
       wasm: 'The WebAssembly backend (SIMD), on every platform.',
     },
     hf: 'use_cpu / no_cuda',
-    comment: 'auto, gpu, cpu or wasm',
+    comment: DEVICES.join(', '),
     doc: 'Where training runs. `auto` picks the fastest backend that loads and reports it; `gpu` fails with the reason when CUDA is not usable.',
   },
 } as const satisfies Record<string, KeySpec>;
@@ -335,8 +342,8 @@ export interface TrainingConfig {
   resume_from_checkpoint?: boolean | string;
   f1_average: 'weighted' | 'macro' | 'micro' | 'binary';
   output_dir: string;
-  /** A config file sets auto, gpu, cpu or wasm; `--device native|js` on the CLI picks an exact CPU backend. */
-  device: 'auto' | 'gpu' | 'cpu' | 'wasm' | 'native' | 'js';
+  /** A config file sets one of DEVICES; `--device native|js` on the CLI picks an exact CPU backend. */
+  device: BackendChoice;
 }
 
 // Compile-time proof that TrainingConfig and SCHEMA name the same keys.

@@ -10,6 +10,7 @@ import { CONFIG_KEYS, CONFLICTS, SCHEMA, describeRange, type ConfigKey, type Key
 import type { DatasetHeader } from '../data/readers';
 import { closestMatches } from './suggest';
 import { formatValue } from './template';
+import { CHECKPOINT_FOLDER, OUTPUT_ARTIFACTS } from '../outputNames';
 
 export type Severity = 'error' | 'warning';
 export type ProblemCode =
@@ -234,11 +235,8 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
   }
 }
 
-/** Names this extension writes into an output folder (so they are not "other files"). */
-export const OUTPUT_ARTIFACTS = ['model.safetensors', 'config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'README.md', 'trainer_state.json', 'training_args.json', 'all_results.json', 'eval_results.json', 'train_results.json', 'classification_report.json'];
-
 function isOutputArtifact(name: string): boolean {
-  return OUTPUT_ARTIFACTS.includes(name) || /^checkpoint-\d+$/.test(name) || name.startsWith('.');
+  return OUTPUT_ARTIFACTS.includes(name) || CHECKPOINT_FOLDER.test(name) || name.startsWith('.');
 }
 
 /** A `model` value that names a folder rather than a hub id. */

@@ -20,6 +20,7 @@
 import { tf, tidy, type Tensor, type Tensor2D } from '../tf';
 import type { DistilBertConfig } from './distilbertConfig';
 import { kernels } from '../kernels/activeKernels';
+import { dropoutSiteSeed } from '../random';
 import { MASKED_SCORE, type AttentionCache } from '../kernels/kernels';
 import { EMBEDDINGS, HEAD, layerNames, type LayerNames } from './parameters';
 
@@ -318,11 +319,9 @@ function expandFirstTokens(d: Tensor2D, B: number, T: number, D: number): Tensor
   return tf.reshape(tf.pad(tf.reshape(d, [B, 1, D]), [[0, 0], [0, T - 1], [0, 0]]), [B * T, D]);
 }
 
-/** A seed per (step seed, layer, site), so every mask of a step is distinct and reproducible. */
+/** The seed of one dropout site (layer, site) of a step. */
 function siteSeed(plan: DropoutPlan, layer: number, site: number): number {
-  let h = (plan.seed ^ Math.imul(layer + 1, 0x9e3779b1) ^ Math.imul(site + 1, 0x85ebca77)) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-  return h;
+  return dropoutSiteSeed(plan.seed, layer, site);
 }
 
 function keep(gradients: Gradients, name: string, value: Tensor): void {

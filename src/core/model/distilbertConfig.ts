@@ -1,5 +1,6 @@
 // DistilBertConfig: the `config.json` of a Hugging Face DistilBERT checkpoint, with HF's defaults.
 import { UserError } from '../errors';
+import { CONFIG_NAME } from '../outputNames';
 
 export interface DistilBertConfig {
   vocab_size: number;
@@ -40,7 +41,7 @@ export const DISTILBERT_DEFAULTS = {
 
 const KNOWN = new Set([...Object.keys(DISTILBERT_DEFAULTS), 'id2label', 'label2id', 'num_labels']);
 
-export function parseDistilBertConfig(json: Record<string, unknown>, source = 'config.json'): DistilBertConfig {
+export function parseDistilBertConfig(json: Record<string, unknown>, source = CONFIG_NAME): DistilBertConfig {
   const modelType = json.model_type;
   if (modelType !== undefined && modelType !== 'distilbert') {
     throw new UserError(`${source}: model_type is "${String(modelType)}", not "distilbert"`, 'This extension fine-tunes DistilBERT checkpoints (distilbert-base-uncased and its fine-tuned descendants).');

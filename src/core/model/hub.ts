@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { downloadFileToCacheDir, modelInfo } from '@huggingface/hub';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
+import { CONFIG_NAME, SAFE_WEIGHTS_NAME, SPECIAL_TOKENS_MAP_NAME, TOKENIZER_CONFIG_NAME, TOKENIZER_NAME, VOCAB_NAME } from '../outputNames';
 
 export interface DownloadProgress {
   file: string;
@@ -42,10 +43,10 @@ export interface ResolvedModel {
 }
 
 /** Files a fine-tuning run needs; the first of each group that the repo has is fetched. */
-const REQUIRED_FILES = ['config.json'];
-const WEIGHT_FILES = ['model.safetensors'];
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'];
-const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json'];
+const REQUIRED_FILES = [CONFIG_NAME];
+const WEIGHT_FILES = [SAFE_WEIGHTS_NAME];
+const TOKENIZER_FILES = [TOKENIZER_NAME, VOCAB_NAME];
+const OPTIONAL_FILES = [TOKENIZER_CONFIG_NAME, SPECIAL_TOKENS_MAP_NAME];
 
 /** HF's cache folder, from the environment as huggingface_hub reads it. */
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {

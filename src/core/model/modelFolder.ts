@@ -14,6 +14,7 @@ import { parseDistilBertConfig, serializeDistilBertConfig, withLabels, type Dist
 import { DistilBertForSequenceClassification, type Params } from './distilbert';
 import { HEAD, fromCheckpointLayout, initialValues, memoryShape, parameterSpecs, toCheckpointLayout, type ParameterSpec } from './parameters';
 import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors';
+import { CONFIG_NAME, SAFE_WEIGHTS_NAME } from '../outputNames';
 
 export interface LoadedModel {
   model: DistilBertForSequenceClassification;
@@ -41,7 +42,7 @@ export interface LoadOptions {
 const IGNORED_BUFFERS = /(^|\.)position_ids$/;
 
 export function readModelConfig(folder: string): DistilBertConfig {
-  const file = path.join(folder, 'config.json');
+  const file = path.join(folder, CONFIG_NAME);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -66,7 +67,7 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
   let config = readModelConfig(folder);
   if (options.labels) config = withLabels(config, options.labels);
   const specs = parameterSpecs(config);
-  const weightsFile = path.join(folder, 'model.safetensors');
+  const weightsFile = path.join(folder, SAFE_WEIGHTS_NAME);
   const messages: string[] = [];
 
   if (!fs.existsSync(weightsFile)) {
@@ -155,8 +156,8 @@ export function checkpointTensors(model: DistilBertForSequenceClassification, sp
 /** Writes model.safetensors and config.json (with id2label/label2id) into `folder`, each atomically. */
 export function saveModel(folder: string, model: DistilBertForSequenceClassification, specs: ParameterSpec[]): void {
   fs.mkdirSync(folder, { recursive: true });
-  writeSafetensors(path.join(folder, 'model.safetensors'), checkpointTensors(model, specs));
-  writeJsonAtomic(path.join(folder, 'config.json'), serializeDistilBertConfig(model.config));
+  writeSafetensors(path.join(folder, SAFE_WEIGHTS_NAME), checkpointTensors(model, specs));
+  writeJsonAtomic(path.join(folder, CONFIG_NAME), serializeDistilBertConfig(model.config));
 }
 
 export function disposeModel(model: DistilBertForSequenceClassification): void {

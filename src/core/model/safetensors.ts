@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
+import { SAFE_WEIGHTS_NAME } from '../outputNames';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -37,7 +38,7 @@ export function readSafetensors(file: string): SafetensorsFile {
   return parseSafetensors(bytes, file);
 }
 
-export function parseSafetensors(bytes: Uint8Array, name = 'model.safetensors'): SafetensorsFile {
+export function parseSafetensors(bytes: Uint8Array, name = SAFE_WEIGHTS_NAME): SafetensorsFile {
   const corrupt = (why: string) => new UserError(`${name} is not a valid safetensors file: ${why}`, 'The file may be truncated or corrupt; delete it (and its Hugging Face cache entry) and download it again.');
   if (bytes.byteLength < 8) throw corrupt(`it has ${bytes.byteLength} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

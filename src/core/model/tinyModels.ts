@@ -7,6 +7,7 @@ import { Random } from '../random';
 import { BertTokenizer } from '../text/tokenizer';
 import { DISTILBERT_DEFAULTS } from './distilbertConfig';
 import { writeSafetensors } from './safetensors';
+import { CONFIG_NAME, SAFE_WEIGHTS_NAME } from '../outputNames';
 
 export interface TinyModelShape {
   dim: number;
@@ -41,7 +42,7 @@ export function writeTinyModel(folder: string, vocabFile: string, options: { wei
   const vocab = fs.readFileSync(vocabFile, 'utf8').split('\n');
   if (vocab[vocab.length - 1] === '') vocab.pop();
   fs.mkdirSync(folder, { recursive: true });
-  writeJsonAtomic(path.join(folder, 'config.json'), tinyConfig(shape, vocab.length));
+  writeJsonAtomic(path.join(folder, CONFIG_NAME), tinyConfig(shape, vocab.length));
   new BertTokenizer(vocab).save(folder);
   if (options.weights === false) return folder;
 
@@ -77,6 +78,6 @@ export function writeTinyModel(folder: string, vocabFile: string, options: { wei
   add('vocab_layer_norm.weight', [dim], 1);
   add('vocab_layer_norm.bias', [dim], 0);
   add('vocab_projector.bias', [vocab.length], 0);
-  writeSafetensors(path.join(folder, 'model.safetensors'), tensors);
+  writeSafetensors(path.join(folder, SAFE_WEIGHTS_NAME), tensors);
   return folder;
 }

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeJsonAtomic } from '../files';
 import { normalizeText, preTokenize, type NormalizerSettings } from './normalize';
+import { SPECIAL_TOKENS_MAP_NAME, TOKENIZER_CONFIG_NAME, TOKENIZER_NAME, VOCAB_NAME } from '../outputNames';
 
 export interface TokenizerSettings extends NormalizerSettings {
   unkToken: string;
@@ -80,16 +81,16 @@ export class BertTokenizer {
 
   /** Loads `tokenizer.json` (preferred, as the fast tokenizer does) or `vocab.txt` from a model folder. */
   static fromFolder(folder: string): BertTokenizer {
-    const tokenizerJson = path.join(folder, 'tokenizer.json');
+    const tokenizerJson = path.join(folder, TOKENIZER_NAME);
     if (fs.existsSync(tokenizerJson)) return BertTokenizer.fromTokenizerJson(fs.readFileSync(tokenizerJson, 'utf8'), tokenizerJson);
-    const vocabFile = path.join(folder, 'vocab.txt');
+    const vocabFile = path.join(folder, VOCAB_NAME);
     if (!fs.existsSync(vocabFile)) throw new UserError(`${folder}: no tokenizer.json or vocab.txt`, 'A model folder needs the tokenizer it was trained with.');
     const vocab = fs.readFileSync(vocabFile, 'utf8').split('\n');
     if (vocab[vocab.length - 1] === '') vocab.pop();
     return new BertTokenizer(vocab.map((t) => t.replace(/\r$/, '')), settingsFromTokenizerConfig(folder));
   }
 
-  static fromTokenizerJson(text: string, source = 'tokenizer.json'): BertTokenizer {
+  static fromTokenizerJson(text: string, source = TOKENIZER_NAME): BertTokenizer {
     const json = JSON.parse(text) as TokenizerJson;
     if (json.model?.type !== 'WordPiece') throw new UserError(`${source}: the tokenizer model is ${json.model?.type}, not WordPiece`);
     if (json.normalizer && json.normalizer.type !== 'BertNormalizer') throw new UserError(`${source}: normalizer ${json.normalizer.type} is not supported (BertNormalizer)`);
@@ -202,12 +203,12 @@ export class BertTokenizer {
   /** Writes vocab.txt, tokenizer.json, tokenizer_config.json and special_tokens_map.json, as HF saves them. */
   save(folder: string): void {
     fs.mkdirSync(folder, { recursive: true });
-    writeFileAtomic(path.join(folder, 'vocab.txt'), `${this.vocab.join('\n')}\n`);
-    writeFileAtomic(path.join(folder, 'tokenizer.json'), this.sourceTokenizerJson ?? JSON.stringify(this.tokenizerJson(), null, 2));
+    writeFileAtomic(path.join(folder, VOCAB_NAME), `${this.vocab.join('\n')}\n`);
+    writeFileAtomic(path.join(folder, TOKENIZER_NAME), this.sourceTokenizerJson ?? JSON.stringify(this.tokenizerJson(), null, 2));
     const s = this.settings;
     const specials = { cls_token: s.clsToken, mask_token: s.maskToken, pad_token: s.padToken, sep_token: s.sepToken, unk_token: s.unkToken };
-    writeJsonAtomic(path.join(folder, 'special_tokens_map.json'), specials);
-    writeJsonAtomic(path.join(folder, 'tokenizer_config.json'), {
+    writeJsonAtomic(path.join(folder, SPECIAL_TOKENS_MAP_NAME), specials);
+    writeJsonAtomic(path.join(folder, TOKENIZER_CONFIG_NAME), {
       added_tokens_decoder: Object.fromEntries(this.addedTokens().map((t) => [String(t.id), { ...t, id: undefined }])),
       clean_up_tokenization_spaces: true,
       ...specials,
@@ -279,7 +280,7 @@ export function truncateLongestFirst(first: number[], second: number[] | undefin
 }
 
 function settingsFromTokenizerConfig(folder: string): TokenizerSettings {
-  const file = path.join(folder, 'tokenizer_config.json');
+  const file = path.join(folder, TOKENIZER_CONFIG_NAME);
   if (!fs.existsSync(file)) return BERT_UNCASED_SETTINGS;
   const config = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   const lowercase = (config.do_lower_case as boolean | undefined) ?? true;

@@ -2,8 +2,7 @@
 // can find them (the Resume code lens) without bundling the trainer.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-const CHECKPOINT = /^checkpoint-(\d+)$/;
+import { CHECKPOINT_FOLDER, RESUME_STATE_NAME } from '../outputNames';
 
 /** Complete checkpoint-<step> folders (they have resume_state.json), oldest first. */
 export function listCheckpoints(outputDir: string): string[] {
@@ -14,8 +13,8 @@ export function listCheckpoints(outputDir: string): string[] {
     return [];
   }
   return names
-    .filter((name) => CHECKPOINT.test(name) && fs.existsSync(path.join(outputDir, name, 'resume_state.json')))
-    .sort((a, b) => Number(CHECKPOINT.exec(a)![1]) - Number(CHECKPOINT.exec(b)![1]))
+    .filter((name) => CHECKPOINT_FOLDER.test(name) && fs.existsSync(path.join(outputDir, name, RESUME_STATE_NAME)))
+    .sort((a, b) => Number(CHECKPOINT_FOLDER.exec(a)![1]) - Number(CHECKPOINT_FOLDER.exec(b)![1]))
     .map((name) => path.join(outputDir, name));
 }
 

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { LOCK_NAME } from '../outputNames';
 
-export const LOCK_FILE = '.distilbert-finetune.lock';
 
 interface LockContents {
   pid: number;
@@ -17,7 +17,7 @@ interface LockContents {
 /** Takes the lock of `outputDir` (creating the folder); returns its release. */
 export function lockOutputDir(outputDir: string): () => void {
   fs.mkdirSync(outputDir, { recursive: true });
-  const file = path.join(outputDir, LOCK_FILE);
+  const file = path.join(outputDir, LOCK_NAME);
   const mine: LockContents = { pid: process.pid, hostname: os.hostname(), started: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {
     try {

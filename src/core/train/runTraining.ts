@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { TrainingConfig } from '../config/schema';
 import { looksLikePath } from '../config/validate';
 import type { RunEvent } from './events';
-import { CLASSIFICATION_REPORT, type ClassificationReport } from './outputFiles';
+import { type ClassificationReport } from './classificationReport';
 import { checkData, prepareData, type DataSettings } from '../data/dataset';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeFilesIntoFolder, writeJsonAtomic } from '../files';
@@ -19,6 +19,7 @@ import { AdamW } from './optimizer';
 import { explainFailure } from './failures';
 import { lockOutputDir } from './outputLock';
 import { Trainer, type TrainOutcome } from './trainer';
+import { ALL_RESULTS_NAME, CLASSIFICATION_REPORT_NAME, EVAL_RESULTS_NAME, MODEL_CARD_NAME, RESUME_STATE_NAME, TRAIN_RESULTS_NAME, TRAINER_STATE_NAME, TRAINING_ARGS_NAME } from '../outputNames';
 
 export interface RunOptions {
   emit: (event: RunEvent) => void;
@@ -162,7 +163,7 @@ async function trainAndSave(config: TrainingConfig, options: RunOptions, { resum
       license: /^(distilbert\/)?distilbert-base-(un)?cased$/.test(config.model) ? 'apache-2.0' : undefined,
     });
     writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
-    emit({ type: 'finished', metrics: outcome.finalMetrics!, output_dir: config.output_dir, model_card: path.join(config.output_dir, 'README.md') });
+    emit({ type: 'finished', metrics: outcome.finalMetrics!, output_dir: config.output_dir, model_card: path.join(config.output_dir, MODEL_CARD_NAME) });
     return outcome;
   } finally {
     trainer.dispose();
@@ -182,7 +183,7 @@ function resumeCheckpoint(config: TrainingConfig): string | undefined {
     if (!latest) throw new UserError(`resume_from_checkpoint: true, but ${config.output_dir} has no checkpoint-<step> folder`, 'Start without resume_from_checkpoint, or point it at a checkpoint folder.');
     return latest;
   }
-  if (!fs.existsSync(path.join(wanted, 'resume_state.json'))) {
+  if (!fs.existsSync(path.join(wanted, RESUME_STATE_NAME))) {
     throw new UserError(`resume_from_checkpoint: ${wanted} is not a checkpoint this extension wrote (no resume_state.json)`);
   }
   return wanted;
@@ -198,15 +199,15 @@ function writeOutputs(outputDir: string, trainer: Trainer, loaded: ReturnType<ty
 function writeOutputFiles(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
   saveModel(outputDir, loaded.model, loaded.specs);
   tokenizer.save(outputDir);
-  writeJsonAtomic(path.join(outputDir, 'trainer_state.json'), trainer.trainerState(outcome.epoch, true), true);
-  writeJsonAtomic(path.join(outputDir, 'training_args.json'), config);
+  writeJsonAtomic(path.join(outputDir, TRAINER_STATE_NAME), trainer.trainerState(outcome.epoch, true), true);
+  writeJsonAtomic(path.join(outputDir, TRAINING_ARGS_NAME), config);
   const m = outcome.finalMetrics!;
   const evalResults = { epoch: outcome.epoch, eval_accuracy: m.eval_accuracy, eval_f1: m.eval_f1, eval_loss: m.eval_loss };
   const trainResults = { epoch: outcome.epoch, total_flos: 0, train_loss: m.train_loss, train_runtime: m.train_runtime, train_samples_per_second: m.train_samples_per_second, train_steps_per_second: m.train_steps_per_second };
-  writeJsonAtomic(path.join(outputDir, 'eval_results.json'), evalResults);
-  writeJsonAtomic(path.join(outputDir, 'train_results.json'), trainResults);
-  writeJsonAtomic(path.join(outputDir, 'all_results.json'), { ...evalResults, ...trainResults });
+  writeJsonAtomic(path.join(outputDir, EVAL_RESULTS_NAME), evalResults);
+  writeJsonAtomic(path.join(outputDir, TRAIN_RESULTS_NAME), trainResults);
+  writeJsonAtomic(path.join(outputDir, ALL_RESULTS_NAME), { ...evalResults, ...trainResults });
   const report: ClassificationReport = { labels: m.labels, f1_average: m.f1_average, per_class: m.per_class, confusion_matrix: m.confusion_matrix };
-  writeJsonAtomic(path.join(outputDir, CLASSIFICATION_REPORT), report);
-  writeFileAtomic(path.join(outputDir, 'README.md'), card);
+  writeJsonAtomic(path.join(outputDir, CLASSIFICATION_REPORT_NAME), report);
+  writeFileAtomic(path.join(outputDir, MODEL_CARD_NAME), card);
 }

@@ -12,7 +12,7 @@ import type { FinalMetrics, RunEvent } from './events';
 import type { EncodedExamples } from '../data/dataset';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import type { ParameterSpec } from '../model/parameters';
-import { Random, hashString, permutation } from '../random';
+import { Random, permutation, stepDropoutSeed } from '../random';
 import type { BertTokenizer } from '../text/tokenizer';
 import { padBatch } from './batches';
 import { saveCheckpoint, type ResumeState } from './trainingCheckpoint';
@@ -21,6 +21,7 @@ import { AdamW } from './optimizer';
 import { learningRateAt, warmupSteps, type Schedule } from './schedule';
 import { optimizerStep, type MicroBatch } from './step';
 import { trainerStateJson, type LogEntry } from './trainerState';
+import { checkpointFolderName } from '../outputNames';
 
 export interface TrainerInputs {
   config: TrainingConfig;
@@ -121,7 +122,7 @@ export class Trainer {
         const stepStart = Date.now();
         const microBatches = this.update(order, u);
         const learningRate = learningRateAt(this.schedule, this.step);
-        const dropoutSeed = (hashString(`dropout-${config.seed}`) ^ Math.imul(this.step + 1, 0x9e3779b1)) >>> 0;
+        const dropoutSeed = stepDropoutSeed(config.seed, this.step);
         const result = optimizerStep(this.inputs.model, this.optimizer, microBatches, learningRate, config.max_grad_norm, dropoutSeed);
         this.step++;
         this.lossSum += result.loss;
@@ -236,7 +237,7 @@ export class Trainer {
   /** Writes checkpoint-<step>/ and reports it. */
   checkpoint(epoch: number, started: number, stopped: boolean): string {
     const { config, model, specs, tokenizer, labels, train, emit } = this.inputs;
-    emit({ type: 'phase', phase: 'saving', detail: `checkpoint-${this.step}` });
+    emit({ type: 'phase', phase: 'saving', detail: checkpointFolderName(this.step) });
     const path = saveCheckpoint(config.output_dir, {
       model, specs, tokenizer, optimizer: this.optimizer,
       trainerState: this.trainerState(epoch, stopped),

@@ -21,6 +21,7 @@ import type { BertTokenizer } from '../text/tokenizer';
 import type { AdamW } from './optimizer';
 import { listCheckpoints } from './findCheckpoints';
 import type { LogEntry, TrainerStateJson } from './trainerState';
+import { checkpointFolderName, OPTIMIZER_NAME, RESUME_STATE_NAME, TRAINER_STATE_NAME, TRAINING_ARGS_NAME } from '../outputNames';
 
 export { latestCheckpoint } from './findCheckpoints';
 
@@ -55,14 +56,14 @@ export interface CheckpointContents {
 }
 
 export function saveCheckpoint(outputDir: string, contents: CheckpointContents, saveTotalLimit?: number): string {
-  const target = path.join(outputDir, `checkpoint-${contents.resume.global_step}`);
+  const target = path.join(outputDir, checkpointFolderName(contents.resume.global_step));
   writeDirectoryAtomic(target, (staging) => {
     saveModel(staging, contents.model, contents.specs);
     contents.tokenizer.save(staging);
-    writeSafetensors(path.join(staging, 'optimizer.safetensors'), optimizerTensors(contents.optimizer, contents.specs), { format: 'pt', step: String(contents.optimizer.step) });
-    writeJsonAtomic(path.join(staging, 'trainer_state.json'), contents.trainerState, true);
-    writeJsonAtomic(path.join(staging, 'resume_state.json'), contents.resume);
-    writeJsonAtomic(path.join(staging, 'training_args.json'), contents.trainingArgs);
+    writeSafetensors(path.join(staging, OPTIMIZER_NAME), optimizerTensors(contents.optimizer, contents.specs), { format: 'pt', step: String(contents.optimizer.step) });
+    writeJsonAtomic(path.join(staging, TRAINER_STATE_NAME), contents.trainerState, true);
+    writeJsonAtomic(path.join(staging, RESUME_STATE_NAME), contents.resume);
+    writeJsonAtomic(path.join(staging, TRAINING_ARGS_NAME), contents.trainingArgs);
   });
   if (saveTotalLimit !== undefined) pruneCheckpoints(outputDir, saveTotalLimit);
   return target;
@@ -82,7 +83,7 @@ function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Map<string,
 
 /** Restores AdamW's moments and step count from a checkpoint folder. */
 export function loadOptimizerState(folder: string, optimizer: AdamW, specs: ParameterSpec[]): void {
-  const file = path.join(folder, 'optimizer.safetensors');
+  const file = path.join(folder, OPTIMIZER_NAME);
   if (!fs.existsSync(file)) throw new UserError(`${folder} has no optimizer.safetensors: it is not a checkpoint this extension wrote`, 'Resume from a checkpoint-<step> folder of an earlier run, or start a new run.');
   const { tensors, metadata } = readSafetensors(file);
   optimizer.dispose();
@@ -99,7 +100,7 @@ export function loadOptimizerState(folder: string, optimizer: AdamW, specs: Para
 
 export function readResumeState(folder: string): ResumeState {
   try {
-    return JSON.parse(fs.readFileSync(path.join(folder, 'resume_state.json'), 'utf8')) as ResumeState;
+    return JSON.parse(fs.readFileSync(path.join(folder, RESUME_STATE_NAME), 'utf8')) as ResumeState;
   } catch (error) {
     throw new UserError(`${folder} cannot be resumed: resume_state.json is missing or unreadable (${(error as Error).message})`, 'Resume from a complete checkpoint-<step> folder written by this extension.');
   }

@@ -1,5 +1,5 @@
-// Names of what a run writes besides the Hugging Face files, shared with the extension (which
-// reads them back to show an earlier run's results).
+// classification_report.json: what a run writes besides the Hugging Face files, read back by the
+// extension to show an earlier run's results.
 import type { ClassMetrics } from './events';
 
 /** Per-class metrics and the confusion matrix of the final evaluation (the Trainer's files lack them). */
@@ -9,5 +9,3 @@ export interface ClassificationReport {
   per_class: ClassMetrics[];
   confusion_matrix: number[][];
 }
-
-export const CLASSIFICATION_REPORT = 'classification_report.json';
