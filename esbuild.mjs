@@ -20,7 +20,16 @@ if (!production) rmSync('out', { recursive: true, force: true });
 
 const tfjsExternal = ['@tensorflow/*'];
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-const node = { platform: 'node', target: 'node20', format: 'cjs', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', define: { VERSION: JSON.stringify(version) } };
+const node = {
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  define: { VERSION: JSON.stringify(version) },
+};
 
 /** Every file under `dir` whose name ends with `suffix`. */
 function filesUnder(dir, suffix) {
@@ -40,20 +49,62 @@ const shipped = [
   // The training worker, forked by the extension.
   { ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: tfjsExternal },
   // The headless CLI over the same core.
-  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', external: tfjsExternal, banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...node,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/cli.js',
+    external: tfjsExternal,
+    banner: { js: '#!/usr/bin/env node' },
+  },
   // The run panel's page, for the browser inside the webview.
-  { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', target: 'es2022', format: 'iife', bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' },
+  {
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    bundle: true,
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  },
 ];
 
 const tests = [
   // Unit tests: plain Node, one bundle per file so `node --test` runs each in its own process.
-  { ...node, entryPoints: filesUnder('test/unit', '.test.ts'), outdir: 'out/test/unit', outbase: 'test/unit', external: [...tfjsExternal, 'yaml', 'tokenizers', '@huggingface/hub', 'fast-check'], sourcemap: 'inline' },
+  {
+    ...node,
+    entryPoints: filesUnder('test/unit', '.test.ts'),
+    outdir: 'out/test/unit',
+    outbase: 'test/unit',
+    external: [...tfjsExternal, 'yaml', 'tokenizers', '@huggingface/hub', 'fast-check'],
+    sourcemap: 'inline',
+  },
   // Integration tests: a mocha suite loaded by the real VS Code extension host.
-  { ...node, entryPoints: ['test/integration/index.ts'], outfile: 'out/test/integration/index.js', external: ['vscode', 'mocha'], sourcemap: 'inline' },
+  {
+    ...node,
+    entryPoints: ['test/integration/index.ts'],
+    outfile: 'out/test/integration/index.js',
+    external: ['vscode', 'mocha'],
+    sourcemap: 'inline',
+  },
   // Test harness (starts VS Code's server, drives chromium) and the end-to-end tests.
-  { ...node, entryPoints: [...filesUnder('test/e2e', '.test.ts'), 'test/support/runIntegration.ts'], outdir: 'out/test', outbase: 'test', external: ['playwright-core', ...tfjsExternal], sourcemap: 'inline' },
+  {
+    ...node,
+    entryPoints: [...filesUnder('test/e2e', '.test.ts'), 'test/support/runIntegration.ts'],
+    outdir: 'out/test',
+    outbase: 'test',
+    external: ['playwright-core', ...tfjsExternal],
+    sourcemap: 'inline',
+  },
   // Benchmarks that run our own code.
-  { ...node, entryPoints: filesUnder('bench', '.ts'), outdir: 'out/bench', outbase: 'bench', external: [...tfjsExternal, 'tokenizers', 'playwright-core'] },
+  {
+    ...node,
+    entryPoints: filesUnder('bench', '.ts'),
+    outdir: 'out/bench',
+    outbase: 'bench',
+    external: [...tfjsExternal, 'tokenizers', 'playwright-core'],
+  },
 ];
 
 const configs = production ? shipped : [...shipped, ...tests];

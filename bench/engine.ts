@@ -14,7 +14,12 @@ export async function main(argv: string[]): Promise<void> {
   const backend = await loadBackend(device as Device);
   const config = parseDistilBertConfig({ num_labels: 2 });
   const specs = parameterSpecs(config);
-  const params = new Map(specs.map((s) => [s.name, tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32')]));
+  const params = new Map(
+    specs.map((s) => [
+      s.name,
+      tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32'),
+    ]),
+  );
   const model = new DistilBertForSequenceClassification(config, params);
   const B = Number(batchText);
   const T = Number(seqText);
@@ -27,9 +32,10 @@ export async function main(argv: string[]): Promise<void> {
   const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
   const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
   let step = 0;
-  const once = mode === 'train'
-    ? () => optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++)
-    : () => model.logits(batch).dispose();
+  const once =
+    mode === 'train'
+      ? () => optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++)
+      : () => model.logits(batch).dispose();
   for (let i = 0; i < Number(warmupText); i++) once();
   const times: number[] = [];
   let peak = 0;
@@ -41,10 +47,13 @@ export async function main(argv: string[]): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  process.stdout.write(`${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, seconds: times, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, seconds: times, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`,
+  );
 }
 
-if (require.main === module) main(process.argv.slice(2)).catch((error) => {
-  console.error(error);
-  process.exit(2);
-});
+if (require.main === module)
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(error);
+    process.exit(2);
+  });

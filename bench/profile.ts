@@ -12,16 +12,32 @@ async function main([device, mode, batchText, seqText]: string[]): Promise<void>
   await loadBackend(device as BackendChoice);
   const config = parseDistilBertConfig({ num_labels: 2 });
   const specs = parameterSpecs(config);
-  const model = new DistilBertForSequenceClassification(config, new Map(specs.map((s) => [s.name, tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32')])));
+  const model = new DistilBertForSequenceClassification(
+    config,
+    new Map(
+      specs.map((s) => [
+        s.name,
+        tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32'),
+      ]),
+    ),
+  );
   const B = Number(batchText);
   const T = Number(seqText);
-  const batch: EncodedBatch = { inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 29000)), attentionMask: new Int32Array(B * T).fill(1), batchSize: B, seqLength: T };
+  const batch: EncodedBatch = {
+    inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 29000)),
+    attentionMask: new Int32Array(B * T).fill(1),
+    batchSize: B,
+    seqLength: T,
+  };
   const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
   const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-  const once = () => (mode === 'train' ? optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1) : model.logits(batch).dispose());
+  const once = () =>
+    mode === 'train' ? optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1) : model.logits(batch).dispose();
   once();
   const start = performance.now();
-  const info = await tf.profile(() => { once(); });
+  const info = await tf.profile(() => {
+    once();
+  });
   const wall = performance.now() - start;
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
@@ -31,8 +47,11 @@ async function main([device, mode, batchText, seqText]: string[]): Promise<void>
     byKernel.set(k.name, entry);
   }
   const total = [...byKernel.values()].reduce((a, k) => a + k.ms, 0);
-  console.log(`${mode} ${B}x${T} on ${device}: wall ${wall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, other ${(wall - total).toFixed(0)} ms`);
-  for (const [name, k] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18)) console.log(`  ${name.padEnd(20)} ${k.ms.toFixed(0).padStart(7)} ms  ${String(k.calls).padStart(5)} calls`);
+  console.log(
+    `${mode} ${B}x${T} on ${device}: wall ${wall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, other ${(wall - total).toFixed(0)} ms`,
+  );
+  for (const [name, k] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18))
+    console.log(`  ${name.padEnd(20)} ${k.ms.toFixed(0).padStart(7)} ms  ${String(k.calls).padStart(5)} calls`);
 }
 
 main(process.argv.slice(2)).catch((error) => {

@@ -25,7 +25,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function measure(command, args, options = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let peakKb = 0;
@@ -33,15 +37,26 @@ function measure(command, args, options = {}) {
       try {
         const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-      } catch { /* exited */ }
+      } catch {
+        /* exited */
+      }
     }, 100);
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => {
       clearInterval(poll);
       if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-      resolve({ lines, wallSeconds: (performance.now() - started) / 1000, peakMb: peakKb / 1024, stdout: out, stderr: err });
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      resolve({
+        lines,
+        wallSeconds: (performance.now() - started) / 1000,
+        peakMb: peakKb / 1024,
+        stdout: out,
+        stderr: err,
+      });
     });
   });
 }
@@ -54,9 +69,13 @@ function ensureTorch() {
   try {
     execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
   } catch {
-    if (process.getuid?.() !== 0) throw new Error(`${python} cannot import torch: apt-get install python3-torch libopenblas0-pthread`);
+    if (process.getuid?.() !== 0)
+      throw new Error(`${python} cannot import torch: apt-get install python3-torch libopenblas0-pthread`);
     log('bench: installing the PyTorch reference (apt-get install python3-torch libopenblas0-pthread)');
-    execFileSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
 }
 
@@ -78,11 +97,25 @@ async function main() {
   // PyTorch's fastest thread setting on this machine (its OpenMP threads and OpenBLAS's share the cores).
   const threadTrials = [];
   for (const threads of ['1', String(os.cpus().length)]) {
-    const r = await torch('step', '--batch', '8', '--seq', '128', '--repeats', quick ? '1' : '2', '--warmup', quick ? '0' : '1', '--threads', threads);
+    const r = await torch(
+      'step',
+      '--batch',
+      '8',
+      '--seq',
+      '128',
+      '--repeats',
+      quick ? '1' : '2',
+      '--warmup',
+      quick ? '0' : '1',
+      '--threads',
+      threads,
+    );
     threadTrials.push({ threads, seconds: median(r.lines[0].seconds) });
   }
   const torchThreads = threadTrials.sort((a, b) => a.seconds - b.seconds)[0].threads;
-  log(`bench: PyTorch intra-op threads ${threadTrials.map((t) => `${t.threads}: ${t.seconds.toFixed(2)} s/step`).join(', ')} -> using ${torchThreads}`);
+  log(
+    `bench: PyTorch intra-op threads ${threadTrials.map((t) => `${t.threads}: ${t.seconds.toFixed(2)} s/step`).join(', ')} -> using ${torchThreads}`,
+  );
 
   const rounds = quick ? 2 : 3;
   const repeats = quick ? 2 : 3;
@@ -90,83 +123,216 @@ async function main() {
   // `slow` engines get one timed step in the first round; `skip` ones none: the pure JavaScript
   // backend needs about 3.5 minutes for one full-size training step at 8x128.
   const shapes = [
-    { mode: 'train', batch: 8, seq: 128, label: 'train step 8x128 (tokens/s)', slow: quick ? ['wasm'] : ['js'], skip: quick ? ['js'] : [] },
-    ...(quick ? [] : [{ mode: 'train', batch: 20, seq: 128, label: 'train step 20x128 (tokens/s)', slow: ['wasm'], skip: ['js'] }]),
-    { mode: 'infer', batch: 32, seq: 128, label: 'inference 32x128 (tokens/s)', slow: quick ? ['wasm'] : ['js'], skip: quick ? ['js'] : [] },
+    {
+      mode: 'train',
+      batch: 8,
+      seq: 128,
+      label: 'train step 8x128 (tokens/s)',
+      slow: quick ? ['wasm'] : ['js'],
+      skip: quick ? ['js'] : [],
+    },
+    ...(quick
+      ? []
+      : [{ mode: 'train', batch: 20, seq: 128, label: 'train step 20x128 (tokens/s)', slow: ['wasm'], skip: ['js'] }]),
+    {
+      mode: 'infer',
+      batch: 32,
+      seq: 128,
+      label: 'inference 32x128 (tokens/s)',
+      slow: quick ? ['wasm'] : ['js'],
+      skip: quick ? ['js'] : [],
+    },
   ];
   for (const shape of shapes) {
     const times = Object.fromEntries(['torch', ...engines].map((e) => [e, []]));
     for (let round = 0; round < rounds; round++) {
-      const r = await torch(shape.mode === 'train' ? 'step' : 'infer', '--batch', String(shape.batch), '--seq', String(shape.seq), '--repeats', String(repeats), '--warmup', '1', '--threads', torchThreads);
+      const r = await torch(
+        shape.mode === 'train' ? 'step' : 'infer',
+        '--batch',
+        String(shape.batch),
+        '--seq',
+        String(shape.seq),
+        '--repeats',
+        String(repeats),
+        '--warmup',
+        '1',
+        '--threads',
+        torchThreads,
+      );
       times.torch.push(...r.lines[0].seconds);
       for (const e of engines) {
         if (shape.skip.includes(e) || (shape.slow.includes(e) && round > 0)) continue;
         const single = shape.slow.includes(e);
-        const result = await engine(e, shape.mode, String(shape.batch), String(shape.seq), single ? '1' : String(repeats), single ? '0' : '1');
+        const result = await engine(
+          e,
+          shape.mode,
+          String(shape.batch),
+          String(shape.seq),
+          single ? '1' : String(repeats),
+          single ? '0' : '1',
+        );
         times[e].push(...result.lines[0].seconds);
       }
       log(`bench: ${shape.label} round ${round + 1}/${rounds}`);
     }
     const tokens = shape.batch * shape.seq;
     const rate = (xs) => (xs.length ? tokens / median(xs) : undefined);
-    rows.push({ label: shape.label, ours: Object.fromEntries(engines.map((e) => [e, rate(times[e])])), counts: Object.fromEntries(engines.map((e) => [e, times[e].length])), torch: rate(times.torch), higherIsBetter: true });
+    rows.push({
+      label: shape.label,
+      ours: Object.fromEntries(engines.map((e) => [e, rate(times[e])])),
+      counts: Object.fromEntries(engines.map((e) => [e, times[e].length])),
+      torch: rate(times.torch),
+      higherIsBetter: true,
+    });
   }
 
   // End to end: config -> saved model, one epoch of the reference recipe (30 steps with --quick).
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
   const model = path.join(work, 'distilbert-base-shape');
   fs.mkdirSync(model);
-  fs.writeFileSync(path.join(model, 'config.json'), JSON.stringify({ model_type: 'distilbert', architectures: ['DistilBertForMaskedLM'], vocab_size: 30522, max_position_embeddings: 512, dim: 768, n_layers: 6, n_heads: 12, hidden_dim: 3072, dropout: 0.1, attention_dropout: 0.1, activation: 'gelu', initializer_range: 0.02, seq_classif_dropout: 0.2, pad_token_id: 0 }));
+  fs.writeFileSync(
+    path.join(model, 'config.json'),
+    JSON.stringify({
+      model_type: 'distilbert',
+      architectures: ['DistilBertForMaskedLM'],
+      vocab_size: 30522,
+      max_position_embeddings: 512,
+      dim: 768,
+      n_layers: 6,
+      n_heads: 12,
+      hidden_dim: 3072,
+      dropout: 0.1,
+      attention_dropout: 0.1,
+      activation: 'gelu',
+      initializer_range: 0.02,
+      seq_classif_dropout: 0.2,
+      pad_token_id: 0,
+    }),
+  );
   fs.copyFileSync(path.join(root, 'test/fixtures/vocab/vocab.txt'), path.join(model, 'vocab.txt'));
   const data = path.join(root, 'test/fixtures/data/uci_sentiment.csv');
   const maxSteps = quick ? 12 : -1;
   const config = path.join(work, 'bench.finetune.yaml');
-  fs.writeFileSync(config, [
-    `model: ${model}`, `train_file: ${data}`, 'text_column: text', 'label_column: label', 'validation_split: 0.2', 'max_length: 128',
-    'learning_rate: 2e-5', 'per_device_train_batch_size: 20', 'per_device_eval_batch_size: 20', 'seed: 42', 'num_train_epochs: 1',
-    `max_steps: ${maxSteps}`, 'eval_strategy: epoch', 'save_strategy: "no"', `output_dir: ${path.join(work, 'out')}`, '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      `model: ${model}`,
+      `train_file: ${data}`,
+      'text_column: text',
+      'label_column: label',
+      'validation_split: 0.2',
+      'max_length: 128',
+      'learning_rate: 2e-5',
+      'per_device_train_batch_size: 20',
+      'per_device_eval_batch_size: 20',
+      'seed: 42',
+      'num_train_epochs: 1',
+      `max_steps: ${maxSteps}`,
+      'eval_strategy: epoch',
+      'save_strategy: "no"',
+      `output_dir: ${path.join(work, 'out')}`,
+      '',
+    ].join('\n'),
+  );
   const best = engines[0];
   const e2e = { ours: [], torch: [] };
   let oursPeak = 0;
   let torchPeak = 0;
   for (let round = 0; round < (quick ? 1 : 2); round++) {
-    const r = await torch('epoch', '--data', data, '--vocab', path.join(model, 'vocab.txt'), '--batch', '20', '--max-length', '128', '--out', work, '--threads', torchThreads, ...(maxSteps > 0 ? ['--max-steps', String(maxSteps)] : []));
+    const r = await torch(
+      'epoch',
+      '--data',
+      data,
+      '--vocab',
+      path.join(model, 'vocab.txt'),
+      '--batch',
+      '20',
+      '--max-length',
+      '128',
+      '--out',
+      work,
+      '--threads',
+      torchThreads,
+      ...(maxSteps > 0 ? ['--max-steps', String(maxSteps)] : []),
+    );
     e2e.torch.push(r.wallSeconds);
     torchPeak = Math.max(torchPeak, r.peakMb);
-    const ours = await measure(process.execPath, [path.join(root, 'dist', 'cli.js'), 'train', config, '--device', best]);
+    const ours = await measure(process.execPath, [
+      path.join(root, 'dist', 'cli.js'),
+      'train',
+      config,
+      '--device',
+      best,
+    ]);
     e2e.ours.push(ours.wallSeconds);
     oursPeak = Math.max(oursPeak, ours.peakMb);
-    log(`bench: end to end round ${round + 1}: PyTorch ${r.wallSeconds.toFixed(1)} s, ours (${best}) ${ours.wallSeconds.toFixed(1)} s`);
+    log(
+      `bench: end to end round ${round + 1}: PyTorch ${r.wallSeconds.toFixed(1)} s, ours (${best}) ${ours.wallSeconds.toFixed(1)} s`,
+    );
   }
-  rows.push({ label: `end to end: ${quick ? '12 steps' : '1 epoch'} of the recipe on UCI sentences (s)`, ours: { [best]: median(e2e.ours) }, counts: { [best]: e2e.ours.length }, torch: median(e2e.torch), higherIsBetter: false });
+  rows.push({
+    label: `end to end: ${quick ? '12 steps' : '1 epoch'} of the recipe on UCI sentences (s)`,
+    ours: { [best]: median(e2e.ours) },
+    counts: { [best]: e2e.ours.length },
+    torch: median(e2e.torch),
+    higherIsBetter: false,
+  });
 
   // Tokenizer, activation, package size, memory.
-  const tok = await measure(process.execPath, [path.join(root, 'out', 'bench', 'tokenizer.js'), path.join(root, 'test/fixtures/vocab/vocab.txt'), data, path.join(root, 'test/fixtures/data/spamassassin.csv')]);
-  const activation = await measure(process.execPath, [path.join(root, 'out', 'test', 'support', 'runIntegration.js')], { env: { DISTILBERT_FINETUNE_BENCH: 'activation' } });
+  const tok = await measure(process.execPath, [
+    path.join(root, 'out', 'bench', 'tokenizer.js'),
+    path.join(root, 'test/fixtures/vocab/vocab.txt'),
+    data,
+    path.join(root, 'test/fixtures/data/spamassassin.csv'),
+  ]);
+  const activation = await measure(process.execPath, [path.join(root, 'out', 'test', 'support', 'runIntegration.js')], {
+    env: { DISTILBERT_FINETUNE_BENCH: 'activation' },
+  });
   const activationMs = Number(/BENCH_ACTIVATION_MS ([\d.]+)/.exec(activation.stdout)?.[1]);
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const vsixMb = fs.statSync(path.join(root, `distilbert-finetuner-${version}.vsix`)).size / 2 ** 20;
 
   // The table.
-  const fmt = (x, digits = 1) => (x === undefined ? '—' : x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(digits));
+  const fmt = (x, digits = 1) =>
+    x === undefined ? '—' : x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(digits);
   const header = ['measurement', ...engines.map((e) => `ours: ${e}`), 'PyTorch', 'ratio ours / PyTorch'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
   let trainRatio;
   let e2eRatio;
   for (const row of rows) {
-    const bestOurs = Math.max(...Object.values(row.ours).filter((v) => v !== undefined).map((v) => (row.higherIsBetter ? v : -v))) * (row.higherIsBetter ? 1 : -1);
+    const bestOurs =
+      Math.max(
+        ...Object.values(row.ours)
+          .filter((v) => v !== undefined)
+          .map((v) => (row.higherIsBetter ? v : -v)),
+      ) * (row.higherIsBetter ? 1 : -1);
     const ratio = row.higherIsBetter ? bestOurs / row.torch : row.torch / bestOurs;
     if (row.label.startsWith('train step 8x128')) trainRatio = ratio;
     if (row.label.startsWith('end to end')) e2eRatio = ratio;
-    const cells = engines.map((e) => (row.ours[e] === undefined ? (row.counts?.[e] === 0 ? 'skipped' : '—') : `${fmt(row.ours[e])}${row.counts[e] === 1 ? ' (1 run)' : ''}`));
-    lines.push(`| ${row.label} | ${cells.join(' | ')} | ${fmt(row.torch)} | ${ratio.toFixed(2)}${row.higherIsBetter ? '' : ' (PyTorch time / ours)'} |`);
+    const cells = engines.map((e) =>
+      row.ours[e] === undefined
+        ? row.counts?.[e] === 0
+          ? 'skipped'
+          : '—'
+        : `${fmt(row.ours[e])}${row.counts[e] === 1 ? ' (1 run)' : ''}`,
+    );
+    lines.push(
+      `| ${row.label} | ${cells.join(' | ')} | ${fmt(row.torch)} | ${ratio.toFixed(2)}${row.higherIsBetter ? '' : ' (PyTorch time / ours)'} |`,
+    );
   }
   const [ourTok, hfTok] = tok.lines;
-  lines.push(`| tokenizer, ${ourTok.texts} real texts (tokens/s) | ${fmt(ourTok.tokens_per_second)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | HF Rust fast tokenizer: ${fmt(hfTok.tokens_per_second)} | ${(ourTok.tokens_per_second / hfTok.tokens_per_second).toFixed(2)} |`);
-  lines.push(`| peak memory of the training process, end to end (MiB) | ${fmt(oursPeak, 0)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | ${fmt(torchPeak, 0)} | |`);
-  lines.push(`| extension activation in the real extension host (ms) | ${fmt(activationMs)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`);
-  lines.push(`| .vsix size (MiB) | ${vsixMb.toFixed(2)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`);
+  lines.push(
+    `| tokenizer, ${ourTok.texts} real texts (tokens/s) | ${fmt(ourTok.tokens_per_second)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | HF Rust fast tokenizer: ${fmt(hfTok.tokens_per_second)} | ${(ourTok.tokens_per_second / hfTok.tokens_per_second).toFixed(2)} |`,
+  );
+  lines.push(
+    `| peak memory of the training process, end to end (MiB) | ${fmt(oursPeak, 0)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | ${fmt(torchPeak, 0)} | |`,
+  );
+  lines.push(
+    `| extension activation in the real extension host (ms) | ${fmt(activationMs)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`,
+  );
+  lines.push(
+    `| .vsix size (MiB) | ${vsixMb.toFixed(2)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`,
+  );
 
   const report = [
     `Machine: ${machine}.`,

@@ -33,8 +33,12 @@ async function main([vocabFile, ...files]: string[]): Promise<void> {
     referenceTimes.push((performance.now() - start) / 1000);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  process.stdout.write(`${JSON.stringify({ kind: 'tokenizer', engine: 'ours', texts: texts.length, tokens, seconds: oursTimes, tokens_per_second: tokens / median(oursTimes) })}\n`);
-  process.stdout.write(`${JSON.stringify({ kind: 'tokenizer', engine: 'hf-rust', texts: texts.length, tokens, seconds: referenceTimes, tokens_per_second: tokens / median(referenceTimes) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ kind: 'tokenizer', engine: 'ours', texts: texts.length, tokens, seconds: oursTimes, tokens_per_second: tokens / median(oursTimes) })}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ kind: 'tokenizer', engine: 'hf-rust', texts: texts.length, tokens, seconds: referenceTimes, tokens_per_second: tokens / median(referenceTimes) })}\n`,
+  );
 }
 
 main(process.argv.slice(2)).catch((error) => {

@@ -19,22 +19,31 @@ if (existsSync(addon) && sources.every((f) => statSync(f).mtimeMs <= statSync(ad
   process.exit(0);
 }
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.log(`native: not built (${process.platform}-${process.arch}; the addon targets linux-x64) - training uses WebAssembly`);
+  console.log(
+    `native: not built (${process.platform}-${process.arch}; the addon targets linux-x64) - training uses WebAssembly`,
+  );
   process.exit(0);
 }
 if (!existsSync(openblas)) {
-  console.log(`native: not built (${openblas} is missing: apt-get install libopenblas-dev) - training uses WebAssembly`);
+  console.log(
+    `native: not built (${openblas} is missing: apt-get install libopenblas-dev) - training uses WebAssembly`,
+  );
   process.exit(0);
 }
 // Node's headers from this Node installation (never downloaded).
-const nodedir = [dirname(dirname(process.execPath)), '/usr'].find((d) => existsSync(join(d, 'include', 'node', 'node_api.h')));
+const nodedir = [dirname(dirname(process.execPath)), '/usr'].find((d) =>
+  existsSync(join(d, 'include', 'node', 'node_api.h')),
+);
 if (!nodedir) {
   console.log('native: not built (Node.js headers not found next to node) - training uses WebAssembly');
   process.exit(0);
 }
 const gyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
 try {
-  execFileSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--silent'], { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--silent'], {
+    cwd: native,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   console.log(`native: built ${addon} (${(statSync(addon).size / 2 ** 20).toFixed(1)} MiB)`);
 } catch (error) {
   console.log(`native: build failed (${error.message.split('\n')[0]}) - training uses WebAssembly`);

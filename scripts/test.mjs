@@ -1,4 +1,5 @@
-// npm test: the three layers, then one closing line `N passed, M failed`.
+// npm test: lint (eslint, prettier, dependency-cruiser), typecheck, build, the three layers, then one
+// closing line `N passed, M failed`.
 //
 //   1. unit         node --test over the core, the config language and the run protocol (no VS Code)
 //   2. integration  a mocha suite inside a real VS Code extension host
@@ -22,17 +23,26 @@ function run(cmd, args, options = {}) {
 }
 
 function nodeTests(name, dir) {
-  const files = readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.js')).map((f) => join(dir, f));
+  const files = readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => join(dir, f));
   const countFile = join(root, '.test-runs', `${name}-counts.json`);
   rmSync(countFile, { force: true });
   run(process.execPath, [
-    '--test', '--test-concurrency=1',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=${countFile}`,
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/count-reporter.mjs',
+    `--test-reporter-destination=${countFile}`,
     ...files,
   ]);
   let counts = { passed: 0, failed: 1 };
-  try { counts = JSON.parse(readFileSync(countFile, 'utf8')); } catch { console.log(`${name}: the test runner reported nothing`); }
+  try {
+    counts = JSON.parse(readFileSync(countFile, 'utf8'));
+  } catch {
+    console.log(`${name}: the test runner reported nothing`);
+  }
   return counts;
 }
 
@@ -43,8 +53,13 @@ function record(name, counts) {
 }
 
 mkdirSync(join(root, '.test-runs'), { recursive: true });
-if (run('npm', ['run', '--silent', 'typecheck']) !== 0 || run('npm', ['run', '--silent', 'build']) !== 0) {
-  console.log('typecheck or build failed');
+// Lint, format and import rules first: they take seconds and fail before minutes of tests.
+if (
+  run('npm', ['run', '--silent', 'lint']) !== 0 ||
+  run('npm', ['run', '--silent', 'typecheck']) !== 0 ||
+  run('npm', ['run', '--silent', 'build']) !== 0
+) {
+  console.log('lint, typecheck or build failed');
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
@@ -56,7 +71,11 @@ if (layers.includes('unit')) {
 
 if (layers.includes('integration')) {
   console.log('\n== integration (mocha in the real VS Code extension host)');
-  const result = spawnSync(process.execPath, ['out/test/support/runIntegration.js'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = spawnSync(process.execPath, ['out/test/support/runIntegration.js'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.stdout.write(result.stdout);
   const line = /integration: (\d+) passed, (\d+) failed/.exec(result.stdout);
   record('integration', line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 });

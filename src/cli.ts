@@ -37,7 +37,9 @@ function report(error: unknown): void {
     process.stderr.write(`error: ${oneLine(error.message)}${error.hint ? ` — ${oneLine(error.hint)}` : ''}\n`);
     process.exitCode = 1;
   } else {
-    process.stderr.write(`internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 2;
   }
 }
@@ -48,4 +50,6 @@ process.on('unhandledRejection', (error) => {
   report(error);
   process.exit();
 });
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, report);
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, report);

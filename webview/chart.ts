@@ -11,14 +11,24 @@ function svg(tag: string, attributes: Record<string, string | number>): SVGEleme
   return element;
 }
 
-export function lossChart(training: Array<{ step: number; loss: number }>, validation: Array<{ step: number; loss: number }>, totalSteps: number): SVGElement {
-  const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', class: 'chart', 'aria-label': 'Training and validation loss by step' });
+export function lossChart(
+  training: Array<{ step: number; loss: number }>,
+  validation: Array<{ step: number; loss: number }>,
+  totalSteps: number,
+): SVGElement {
+  const chart = svg('svg', {
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    role: 'img',
+    class: 'chart',
+    'aria-label': 'Training and validation loss by step',
+  });
   const all = [...training, ...validation].map((p) => p.loss).filter(Number.isFinite);
   if (all.length === 0) return chart;
   const max = Math.max(...all) * 1.05;
   const min = Math.min(0, ...all);
   const x = (step: number) => PAD.left + ((WIDTH - PAD.left - PAD.right) * step) / Math.max(1, totalSteps);
-  const y = (loss: number) => HEIGHT - PAD.bottom - ((HEIGHT - PAD.top - PAD.bottom) * (loss - min)) / Math.max(1e-9, max - min);
+  const y = (loss: number) =>
+    HEIGHT - PAD.bottom - ((HEIGHT - PAD.top - PAD.bottom) * (loss - min)) / Math.max(1e-9, max - min);
   for (const value of [min, (min + max) / 2, max]) {
     chart.append(svg('line', { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value), class: 'grid' }));
     const label = svg('text', { x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'axis' });
@@ -26,11 +36,22 @@ export function lossChart(training: Array<{ step: number; loss: number }>, valid
     chart.append(label);
   }
   for (const step of [0, totalSteps]) {
-    const label = svg('text', { x: x(step), y: HEIGHT - 8, 'text-anchor': step === 0 ? 'start' : 'end', class: 'axis' });
+    const label = svg('text', {
+      x: x(step),
+      y: HEIGHT - 8,
+      'text-anchor': step === 0 ? 'start' : 'end',
+      class: 'axis',
+    });
     label.textContent = step === 0 ? 'step 0' : `step ${totalSteps}`;
     chart.append(label);
   }
-  if (training.length > 0) chart.append(svg('polyline', { points: training.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' '), class: 'train' }));
+  if (training.length > 0)
+    chart.append(
+      svg('polyline', {
+        points: training.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' '),
+        class: 'train',
+      }),
+    );
   for (const p of validation) chart.append(svg('circle', { cx: x(p.step), cy: y(p.loss), r: 4, class: 'validation' }));
   return chart;
 }

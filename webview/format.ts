@@ -1,7 +1,8 @@
 // How the page writes numbers.
 
 /** The Trainer's table precision: four decimals; "No log" where there is no value. */
-export const four = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'No log' : x.toFixed(4));
+export const four = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'No log' : x.toFixed(4);
 
 /** Epochs as the Trainer's table shows them: 1.0, 2.0, 1.5. */
 export const epoch = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(Math.round(x * 100) / 100));

@@ -35,11 +35,15 @@ function schedulePaint(): void {
   if (paintScheduled) return;
   paintScheduled = true;
   const wait = Math.max(0, MIN_REPAINT_MS - (Date.now() - lastPaint));
-  setTimeout(() => requestAnimationFrame(() => {
-    paintScheduled = false;
-    lastPaint = Date.now();
-    if (state) paint(state);
-  }), wait);
+  setTimeout(
+    () =>
+      requestAnimationFrame(() => {
+        paintScheduled = false;
+        lastPaint = Date.now();
+        if (state) paint(state);
+      }),
+    wait,
+  );
 }
 
 const running = (s: RunState) => !['finished', 'cancelled', 'failed'].includes(s.phase);
@@ -48,7 +52,11 @@ const running = (s: RunState) => !['finished', 'cancelled', 'failed'].includes(s
 function paint(s: RunState): void {
   const order: Array<[string, string, () => HTMLElement | undefined]> = [
     ['header', JSON.stringify([s.title, s.phase, s.started?.device, s.started?.model_source]), () => header(s)],
-    ['status', JSON.stringify([s.phase, s.phaseDetail, s.download, s.progress, s.cancelled, s.endedAt]), () => status(s)],
+    [
+      'status',
+      JSON.stringify([s.phase, s.phaseDetail, s.download, s.progress, s.cancelled, s.endedAt]),
+      () => status(s),
+    ],
     ['actions', JSON.stringify([running(s), !!s.final]), () => actions(s)],
     ['failure', JSON.stringify(s.failed ?? null), () => failure(s)],
     ['chart', JSON.stringify([s.lossCurve.length, s.lossCurve[s.lossCurve.length - 1], s.rows.length]), () => chart(s)],
@@ -72,16 +80,31 @@ function paint(s: RunState): void {
 }
 
 const PHASE_TEXT: Record<RunState['phase'], string> = {
-  starting: 'Starting', reading: 'Reading the dataset', resolving: 'Finding the model', downloading: 'Downloading the model', tokenizing: 'Tokenizing the dataset',
-  training: 'Training', evaluating: 'Evaluating', saving: 'Saving', finished: 'Finished', cancelled: 'Cancelled', failed: 'Failed',
+  starting: 'Starting',
+  reading: 'Reading the dataset',
+  resolving: 'Finding the model',
+  downloading: 'Downloading the model',
+  tokenizing: 'Tokenizing the dataset',
+  training: 'Training',
+  evaluating: 'Evaluating',
+  saving: 'Saving',
+  finished: 'Finished',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
 };
 
 function header(s: RunState): HTMLElement {
   const started = s.started;
-  return h('div', {},
+  return h(
+    'div',
+    {},
     h('h1', {}, s.title, ' ', tag(PHASE_TEXT[s.phase])),
-    started && h('p', { class: 'facts' },
-      `${started.model} (${started.model_source}) · ${started.device} · ${started.num_train_examples} training / ${started.num_eval_examples} evaluation examples · labels: ${started.labels.join(', ')}`),
+    started &&
+      h(
+        'p',
+        { class: 'facts' },
+        `${started.model} (${started.model_source}) · ${started.device} · ${started.num_train_examples} training / ${started.num_eval_examples} evaluation examples · labels: ${started.labels.join(', ')}`,
+      ),
   );
 }
 
@@ -89,19 +112,35 @@ function status(s: RunState): HTMLElement {
   const box = h('div', {});
   if (s.phase === 'downloading' && s.download) {
     const { file, bytes, total } = s.download;
-    box.append(h('p', { class: 'phase' }, `Downloading ${file}: ${megabytes(bytes)} of ${megabytes(total)}`), bar(bytes / Math.max(1, total), `Downloading ${file}`));
+    box.append(
+      h('p', { class: 'phase' }, `Downloading ${file}: ${megabytes(bytes)} of ${megabytes(total)}`),
+      bar(bytes / Math.max(1, total), `Downloading ${file}`),
+    );
     return box;
   }
   const p = s.progress;
   if (!p) {
-    box.append(running(s) ? spinner(`${PHASE_TEXT[s.phase]}${s.phaseDetail ? ` (${s.phaseDetail})` : ''}…`) : h('p', { class: 'phase' }, PHASE_TEXT[s.phase]));
+    box.append(
+      running(s)
+        ? spinner(`${PHASE_TEXT[s.phase]}${s.phaseDetail ? ` (${s.phaseDetail})` : ''}…`)
+        : h('p', { class: 'phase' }, PHASE_TEXT[s.phase]),
+    );
     return box;
   }
-  const busy = s.phase === 'evaluating' || s.phase === 'saving' ? ` — ${PHASE_TEXT[s.phase].toLowerCase()}${s.phaseDetail ? ` ${s.phaseDetail}` : ''}…` : '';
+  const busy =
+    s.phase === 'evaluating' || s.phase === 'saving'
+      ? ` — ${PHASE_TEXT[s.phase].toLowerCase()}${s.phaseDetail ? ` ${s.phaseDetail}` : ''}…`
+      : '';
   box.append(
-    h('p', { class: 'phase' }, `Step ${p.step} / ${p.total_steps} · epoch ${p.epoch.toFixed(2)} / ${s.started?.num_epochs ?? '?'}${busy}`),
+    h(
+      'p',
+      { class: 'phase' },
+      `Step ${p.step} / ${p.total_steps} · epoch ${p.epoch.toFixed(2)} / ${s.started?.num_epochs ?? '?'}${busy}`,
+    ),
     bar(p.step / p.total_steps, 'Training progress'),
-    h('dl', { class: 'stats' },
+    h(
+      'dl',
+      { class: 'stats' },
       ...stat('Loss', p.loss.toFixed(4)),
       ...stat('Learning rate', rate(p.learning_rate)),
       ...stat('Samples / s', p.samples_per_second.toFixed(1)),
@@ -109,7 +148,14 @@ function status(s: RunState): HTMLElement {
       ...stat('Time left', running(s) ? duration(p.eta_seconds) : '—'),
     ),
   );
-  if (s.cancelled) box.append(h('p', { class: 'note' }, `Cancelled at step ${s.cancelled.step}.${s.cancelled.checkpoint ? ` Checkpoint: ${s.cancelled.checkpoint} — resume from the config's code lens.` : ''}`));
+  if (s.cancelled)
+    box.append(
+      h(
+        'p',
+        { class: 'note' },
+        `Cancelled at step ${s.cancelled.step}.${s.cancelled.checkpoint ? ` Checkpoint: ${s.cancelled.checkpoint} — resume from the config's code lens.` : ''}`,
+      ),
+    );
   return box;
 }
 
@@ -121,53 +167,104 @@ function bar(fraction: number, label: string): HTMLElement {
   const percent = Math.max(0, Math.min(100, fraction * 100));
   const fill = h('div', { class: 'fill' });
   fill.style.width = `${percent.toFixed(1)}%`;
-  return h('div', { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': percent.toFixed(0) }, fill);
+  return h(
+    'div',
+    {
+      class: 'bar',
+      role: 'progressbar',
+      'aria-label': label,
+      'aria-valuemin': '0',
+      'aria-valuemax': '100',
+      'aria-valuenow': percent.toFixed(0),
+    },
+    fill,
+  );
 }
 
 function actions(s: RunState): HTMLElement {
   const send = (type: PageMessage['type']) => () => vscode.postMessage({ type } as PageMessage);
   const row = h('div', { class: 'buttons' });
   if (running(s)) row.append(button('Cancel', send('cancel'), 'secondary'));
-  if (s.final) row.append(button('Open model card', send('openModelCard'), 'primary'), button('Reveal output folder', send('revealOutput')));
+  if (s.final)
+    row.append(
+      button('Open model card', send('openModelCard'), 'primary'),
+      button('Reveal output folder', send('revealOutput')),
+    );
   if (!running(s)) row.append(button('Run again', send('runAgain')));
   return row;
 }
 
 function failure(s: RunState): HTMLElement | undefined {
   if (!s.failed) return undefined;
-  return h('div', { class: 'error', role: 'alert' },
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
     h('h2', {}, 'Training failed'),
     h('p', { class: 'message' }, s.failed.message),
     s.failed.hint && h('p', { class: 'hint' }, s.failed.hint),
-    s.failed.lastOutput && h('details', {}, h('summary', {}, 'Last output of the training process'), h('pre', {}, s.failed.lastOutput)),
+    s.failed.lastOutput &&
+      h('details', {}, h('summary', {}, 'Last output of the training process'), h('pre', {}, s.failed.lastOutput)),
   );
 }
 
 function chart(s: RunState): HTMLElement | undefined {
   if (s.lossCurve.length === 0 && s.rows.length === 0) return undefined;
   const total = s.started?.total_steps ?? s.progress?.total_steps ?? Math.max(1, ...s.lossCurve.map((p) => p.step));
-  return h('div', {},
+  return h(
+    'div',
+    {},
     h('h2', {}, 'Loss'),
-    lossChart(s.lossCurve, s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })), total) as unknown as HTMLElement,
-    h('p', { class: 'legend' }, h('span', { class: 'key train' }), 'training loss', s.curveStride > 1 ? ` (mean of ${s.curveStride} steps per point)` : '', h('span', { class: 'key validation' }), 'validation loss'));
+    lossChart(
+      s.lossCurve,
+      s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })),
+      total,
+    ) as unknown as HTMLElement,
+    h(
+      'p',
+      { class: 'legend' },
+      h('span', { class: 'key train' }),
+      'training loss',
+      s.curveStride > 1 ? ` (mean of ${s.curveStride} steps per point)` : '',
+      h('span', { class: 'key validation' }),
+      'validation loss',
+    ),
+  );
 }
 
 function table(s: RunState): HTMLElement | undefined {
   if (s.rows.length === 0) return undefined;
-  return h('div', {}, h('h2', {}, 'Training results'),
-    grid('Training results', ['Training Loss', 'Epoch', 'Step', 'Validation Loss', 'Accuracy', 'F1'],
-      s.rows.map((r) => [four(r.training_loss), epoch(r.epoch), String(r.step), four(r.validation_loss), four(r.accuracy), four(r.f1)]),
-      '10em 5.5em 5em 11.5em 7.5em 6.5em'));
+  return h(
+    'div',
+    {},
+    h('h2', {}, 'Training results'),
+    grid(
+      'Training results',
+      ['Training Loss', 'Epoch', 'Step', 'Validation Loss', 'Accuracy', 'F1'],
+      s.rows.map((r) => [
+        four(r.training_loss),
+        epoch(r.epoch),
+        String(r.step),
+        four(r.validation_loss),
+        four(r.accuracy),
+        four(r.f1),
+      ]),
+      '10em 5.5em 5em 11.5em 7.5em 6.5em',
+    ),
+  );
 }
 
 function final(s: RunState): HTMLElement | undefined {
   if (!s.final) return undefined;
   const m = s.final.metrics;
   const labels = m.labels;
-  return h('div', {},
+  return h(
+    'div',
+    {},
     divider(),
     h('h2', {}, 'Final metrics'),
-    h('dl', { class: 'stats final-metrics' },
+    h(
+      'dl',
+      { class: 'stats final-metrics' },
       ...stat('Accuracy', four(m.eval_accuracy)),
       ...stat(`F1 (${m.f1_average})`, four(m.eval_f1)),
       ...stat('Validation loss', four(m.eval_loss)),
@@ -175,14 +272,31 @@ function final(s: RunState): HTMLElement | undefined {
       ...stat('Training time', duration(m.train_runtime)),
     ),
     m.per_class.length > 0 && h('h3', {}, 'Per class'),
-    m.per_class.length > 0 && grid('Per-class metrics', ['Label', 'Precision', 'Recall', 'F1', 'Support'], m.per_class.map((c) => [c.label, four(c.precision), four(c.recall), four(c.f1), String(c.support)]), 'minmax(8em, 2fr) 8.5em 7.5em 7em 7.5em'),
+    m.per_class.length > 0 &&
+      grid(
+        'Per-class metrics',
+        ['Label', 'Precision', 'Recall', 'F1', 'Support'],
+        m.per_class.map((c) => [c.label, four(c.precision), four(c.recall), four(c.f1), String(c.support)]),
+        'minmax(8em, 2fr) 8.5em 7.5em 7em 7.5em',
+      ),
     m.confusion_matrix.length > 0 && h('h3', {}, 'Confusion matrix (rows: true label, columns: predicted)'),
-    m.confusion_matrix.length > 0 && grid('Confusion matrix', ['', ...labels], m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)]), `minmax(8em, 2fr) ${labels.map(() => 'minmax(5em, 1fr)').join(' ')}`),
+    m.confusion_matrix.length > 0 &&
+      grid(
+        'Confusion matrix',
+        ['', ...labels],
+        m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)]),
+        `minmax(8em, 2fr) ${labels.map(() => 'minmax(5em, 1fr)').join(' ')}`,
+      ),
     h('p', { class: 'facts' }, `Model, tokenizer and model card: ${s.final.outputDir}`),
   );
 }
 
 function logTail(s: RunState): HTMLElement | undefined {
   if (s.log.length === 0) return undefined;
-  return h('details', {}, h('summary', {}, `Log (${s.log.length} lines)`), h('pre', { class: 'log' }, s.log.map((l) => `${l.level === 'info' ? '' : `${l.level}: `}${l.text}`).join('\n')));
+  return h(
+    'details',
+    {},
+    h('summary', {}, `Log (${s.log.length} lines)`),
+    h('pre', { class: 'log' }, s.log.map((l) => `${l.level === 'info' ? '' : `${l.level}: `}${l.text}`).join('\n')),
+  );
 }

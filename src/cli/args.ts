@@ -16,6 +16,7 @@ export const DEVICE_OPTION = { device: { type: 'string' } } as const;
 /** --device: the config's devices, plus `native` and `js` to pick an exact CPU backend. */
 export function deviceOf(value: string | undefined, fallback: BackendChoice = 'auto'): BackendChoice {
   if (value === undefined) return fallback;
-  if ((DEVICES as readonly string[]).includes(value) || (EXACT_BACKENDS as readonly string[]).includes(value)) return value as BackendChoice;
+  if ((DEVICES as readonly string[]).includes(value) || (EXACT_BACKENDS as readonly string[]).includes(value))
+    return value as BackendChoice;
   throw new UserError(`--device ${value}: expected ${DEVICES.join(', ')} (or ${EXACT_BACKENDS.join(', ')})`);
 }

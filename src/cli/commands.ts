@@ -40,4 +40,11 @@ async function golden(args: string[]): Promise<number> {
   return 0;
 }
 
-export const COMMANDS: Record<string, Command> = { train: trainCommand, evaluate: evaluateCommand, schema, golden, tokenize: tokenizeCommand, predict: predictCommand };
+export const COMMANDS: Record<string, Command> = {
+  train: trainCommand,
+  evaluate: evaluateCommand,
+  schema,
+  golden,
+  tokenize: tokenizeCommand,
+  predict: predictCommand,
+};

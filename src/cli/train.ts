@@ -15,8 +15,13 @@ import { progressLine } from './progress';
 declare const VERSION: string;
 
 export async function trainCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse({ args, options: { json: { type: 'boolean' }, ...DEVICE_OPTION, 'native-modules': { type: 'string' } }, allowPositionals: true });
-  if (positionals.length !== 1) throw new UserError('train needs one config file: distilbert-finetune train CONFIG.finetune.yaml');
+  const { values, positionals } = parse({
+    args,
+    options: { json: { type: 'boolean' }, ...DEVICE_OPTION, 'native-modules': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1)
+    throw new UserError('train needs one config file: distilbert-finetune train CONFIG.finetune.yaml');
   const { config, warnings } = loadConfigFile(positionals[0]);
   if (values.device) config.device = deviceOf(values.device);
   const runId = randomUUID();
@@ -44,14 +49,18 @@ export async function trainCommand(args: string[]): Promise<number> {
     switch (event.type) {
       case 'started':
         totalSteps = event.total_steps;
-        out(`training ${event.model} (${event.model_source}) on ${event.device}: ${event.num_train_examples} training / ${event.num_eval_examples} evaluation examples, ${event.total_steps} steps\n`);
+        out(
+          `training ${event.model} (${event.model_source}) on ${event.device}: ${event.num_train_examples} training / ${event.num_eval_examples} evaluation examples, ${event.total_steps} steps\n`,
+        );
         break;
       case 'log':
         out(`${event.level === 'info' ? '' : `${event.level}: `}${event.text}\n`);
         break;
       case 'download':
-        if (interactive) out(`\rdownloading ${event.file}: ${(event.bytes / 1e6).toFixed(1)} of ${(event.total / 1e6).toFixed(1)} MB`);
-        if (event.bytes === event.total) out(`${interactive ? '\r' : ''}downloaded ${event.file} (${(event.total / 1e6).toFixed(1)} MB)\n`);
+        if (interactive)
+          out(`\rdownloading ${event.file}: ${(event.bytes / 1e6).toFixed(1)} of ${(event.total / 1e6).toFixed(1)} MB`);
+        if (event.bytes === event.total)
+          out(`${interactive ? '\r' : ''}downloaded ${event.file} (${(event.total / 1e6).toFixed(1)} MB)\n`);
         break;
       case 'progress': {
         const line = progressLine(event, interactive ? Math.max(10, (process.stderr.columns ?? 100) - 80) : 20);
@@ -63,13 +72,17 @@ export async function trainCommand(args: string[]): Promise<number> {
         break;
       }
       case 'evaluation':
-        out(`${interactive ? '\n' : ''}evaluation at step ${event.step} (epoch ${maybeRound(event.epoch)}): loss ${maybeRound(event.validation_loss)}, accuracy ${maybeRound(event.accuracy)}, F1 ${maybeRound(event.f1)}\n`);
+        out(
+          `${interactive ? '\n' : ''}evaluation at step ${event.step} (epoch ${maybeRound(event.epoch)}): loss ${maybeRound(event.validation_loss)}, accuracy ${maybeRound(event.accuracy)}, F1 ${maybeRound(event.f1)}\n`,
+        );
         break;
       case 'checkpoint':
         out(`${interactive ? '\n' : ''}checkpoint: ${event.path}\n`);
         break;
       case 'cancelled':
-        out(`cancelled at step ${event.step}; resume with resume_from_checkpoint: ${event.checkpoint ? path.relative(process.cwd(), event.checkpoint) : 'true'}\n`);
+        out(
+          `cancelled at step ${event.step}; resume with resume_from_checkpoint: ${event.checkpoint ? path.relative(process.cwd(), event.checkpoint) : 'true'}\n`,
+        );
         break;
       case 'finished':
         break;
@@ -80,13 +93,23 @@ export async function trainCommand(args: string[]): Promise<number> {
   };
 
   try {
-    const outcome = await runTraining(config, { emit, isCancelled: () => cancelRequested, extensionVersion: VERSION, nativeModulesPath: values['native-modules'] });
+    const outcome = await runTraining(config, {
+      emit,
+      isCancelled: () => cancelRequested,
+      extensionVersion: VERSION,
+      nativeModulesPath: values['native-modules'],
+    });
     if (!json && outcome.status === 'finished') {
       const { rows } = parseLogHistory(outcome.history);
       const m = outcome.finalMetrics!;
       process.stdout.write(`\n${rows.length ? markdownTable(rows) : '(no evaluation during training)\n'}`);
-      process.stdout.write(`\nfinal metrics (${m.labels.length} labels, F1 ${m.f1_average}): loss ${maybeRound(m.eval_loss)}, accuracy ${maybeRound(m.eval_accuracy)}, F1 ${maybeRound(m.eval_f1)}\n`);
-      for (const c of m.per_class) process.stdout.write(`  ${c.label}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)}, support ${c.support}\n`);
+      process.stdout.write(
+        `\nfinal metrics (${m.labels.length} labels, F1 ${m.f1_average}): loss ${maybeRound(m.eval_loss)}, accuracy ${maybeRound(m.eval_accuracy)}, F1 ${maybeRound(m.eval_f1)}\n`,
+      );
+      for (const c of m.per_class)
+        process.stdout.write(
+          `  ${c.label}: precision ${c.precision.toFixed(4)}, recall ${c.recall.toFixed(4)}, F1 ${c.f1.toFixed(4)}, support ${c.support}\n`,
+        );
       process.stdout.write(`model, tokenizer and model card: ${config.output_dir}\n`);
     }
     return outcome.status === 'finished' ? 0 : 130;

@@ -5,7 +5,10 @@
 // as `failed` with the hint; the panel shows both.
 
 export class UserError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'UserError';
   }

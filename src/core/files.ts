@@ -34,7 +34,11 @@ export function writeJsonAtomic(file: string, value: unknown, sortKeys = false):
 function sortedDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedDeep);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortedDeep((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortedDeep((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

@@ -15,7 +15,6 @@ export type Tensor4D = TfCore.Tensor4D;
 export type Rank = TfCore.Rank;
 
 // A live binding: modules that imported `tf` see the namespace once it is bound.
-// eslint-disable-next-line import/no-mutable-exports
 export let tf: Tf = new Proxy({} as Tf, {
   get(_target, property) {
     throw new Error(`TensorFlow.js is not loaded yet (tf.${String(property)}): call loadBackend() first`);

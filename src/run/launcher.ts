@@ -45,7 +45,12 @@ export class TrainingProcess {
       serialization: 'json',
     });
     const keep = (chunk: Buffer) => {
-      this.output.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+      this.output.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.trim() !== ''),
+      );
       if (this.output.length > KEPT_OUTPUT_LINES) this.output = this.output.slice(-KEPT_OUTPUT_LINES);
     };
     this.child.stdout!.on('data', keep);
@@ -90,7 +95,13 @@ export class TrainingProcess {
     this.exited = true;
     if (!this.finalMessage) {
       const heapExhausted = HEAP_OUT_OF_MEMORY.test(this.lastOutput());
-      const how = error ? `could not start (${error})` : heapExhausted ? 'ran out of memory (its JavaScript heap is full)' : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const how = error
+        ? `could not start (${error})`
+        : heapExhausted
+          ? 'ran out of memory (its JavaScript heap is full)'
+          : signal
+            ? `was killed (${signal})`
+            : `exited with code ${code}`;
       const resume = 'The last checkpoint in output_dir is intact; resume with resume_from_checkpoint: true.';
       const failed: FailedMessage = {
         type: 'failed',

@@ -80,13 +80,15 @@ export type HostToPage = { type: 'state'; state: RunState };
 
 /** Page -> host: the panel's buttons. Validated by `parsePageMessage` before use. */
 export type PageMessage =
-  | { type: 'ready' }
-  | { type: 'cancel' }
-  | { type: 'openModelCard' }
-  | { type: 'revealOutput' }
-  | { type: 'runAgain' };
+  { type: 'ready' } | { type: 'cancel' } | { type: 'openModelCard' } | { type: 'revealOutput' } | { type: 'runAgain' };
 
-const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>(['ready', 'cancel', 'openModelCard', 'revealOutput', 'runAgain']);
+const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>([
+  'ready',
+  'cancel',
+  'openModelCard',
+  'revealOutput',
+  'runAgain',
+]);
 
 /** A message from the page, or undefined when it is not one of ours (the page is untrusted input). */
 export function parsePageMessage(value: unknown): PageMessage | undefined {
@@ -94,12 +96,16 @@ export function parsePageMessage(value: unknown): PageMessage | undefined {
   // Every page message is a bare `{type}`: one with more fields (a path, a run id) is not ours.
   if (Object.keys(value).length !== 1) return undefined;
   const type = (value as { type?: unknown }).type;
-  return typeof type === 'string' && PAGE_MESSAGE_TYPES.has(type as PageMessage['type']) ? { type: type as PageMessage['type'] } : undefined;
+  return typeof type === 'string' && PAGE_MESSAGE_TYPES.has(type as PageMessage['type'])
+    ? { type: type as PageMessage['type'] }
+    : undefined;
 }
 
 /** A message from the worker, or undefined when it is not one (the process may print anything). */
 export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { type, run_id } = value as { type?: unknown; run_id?: unknown };
-  return typeof run_id === 'string' && typeof type === 'string' && (RUN_EVENT_TYPES as readonly string[]).includes(type) ? (value as WorkerMessage) : undefined;
+  return typeof run_id === 'string' && typeof type === 'string' && (RUN_EVENT_TYPES as readonly string[]).includes(type)
+    ? (value as WorkerMessage)
+    : undefined;
 }

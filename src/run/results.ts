@@ -8,7 +8,10 @@ import type { FinalMetrics, RunState } from './protocol';
 import { ALL_RESULTS_NAME, CLASSIFICATION_REPORT_NAME, MODEL_CARD_NAME, TRAINER_STATE_NAME } from '../core/outputNames';
 
 /** A finished run's state from `output_dir`, or undefined when it holds no finished run. */
-export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' | 'title' | 'configFile' | 'dataset'>): RunState | undefined {
+export function stateFromOutput(
+  outputDir: string,
+  base: Pick<RunState, 'runId' | 'title' | 'configFile' | 'dataset'>,
+): RunState | undefined {
   const read = (name: string) => {
     try {
       return JSON.parse(fs.readFileSync(path.join(outputDir, name), 'utf8'));
@@ -28,19 +31,42 @@ export function stateFromOutput(outputDir: string, base: Pick<RunState, 'runId' 
       trainingLoss = log.loss;
       curve.push({ step: log.step, loss: log.loss });
     } else if (log.eval_loss !== undefined && log.train_runtime === undefined) {
-      rows.push({ training_loss: trainingLoss, epoch: log.epoch ?? 0, step: log.step, validation_loss: log.eval_loss, accuracy: log.eval_accuracy ?? 0, f1: log.eval_f1 ?? 0 });
+      rows.push({
+        training_loss: trainingLoss,
+        epoch: log.epoch ?? 0,
+        step: log.step,
+        validation_loss: log.eval_loss,
+        accuracy: log.eval_accuracy ?? 0,
+        f1: log.eval_f1 ?? 0,
+      });
     }
   }
   const metrics: FinalMetrics = {
-    eval_loss: all.eval_loss, eval_accuracy: all.eval_accuracy, eval_f1: all.eval_f1, f1_average: report?.f1_average ?? '',
-    per_class: report?.per_class ?? [], confusion_matrix: report?.confusion_matrix ?? [], labels: report?.labels ?? [],
-    train_loss: all.train_loss, train_runtime: all.train_runtime, train_samples_per_second: all.train_samples_per_second,
-    train_steps_per_second: all.train_steps_per_second, epoch: all.epoch, step: state.global_step,
+    eval_loss: all.eval_loss,
+    eval_accuracy: all.eval_accuracy,
+    eval_f1: all.eval_f1,
+    f1_average: report?.f1_average ?? '',
+    per_class: report?.per_class ?? [],
+    confusion_matrix: report?.confusion_matrix ?? [],
+    labels: report?.labels ?? [],
+    train_loss: all.train_loss,
+    train_runtime: all.train_runtime,
+    train_samples_per_second: all.train_samples_per_second,
+    train_steps_per_second: all.train_steps_per_second,
+    epoch: all.epoch,
+    step: state.global_step,
   };
   const modified = fs.statSync(path.join(outputDir, ALL_RESULTS_NAME)).mtimeMs;
   return {
-    ...base, phase: 'finished', lossCurve: curve, curveStride: 1, rows, checkpoints: [], log: [],
+    ...base,
+    phase: 'finished',
+    lossCurve: curve,
+    curveStride: 1,
+    rows,
+    checkpoints: [],
+    log: [],
     final: { metrics, outputDir, modelCard: path.join(outputDir, MODEL_CARD_NAME) },
-    startedAt: modified - all.train_runtime * 1000, endedAt: modified,
+    startedAt: modified - all.train_runtime * 1000,
+    endedAt: modified,
   };
 }

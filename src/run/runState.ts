@@ -6,7 +6,19 @@ export const CURVE_POINTS = 400;
 const LOG_LINES = 200;
 
 export function initialRunState(runId: string, title: string, configFile: string, dataset: string): RunState {
-  return { runId, title, configFile, dataset, phase: 'starting', lossCurve: [], curveStride: 1, rows: [], checkpoints: [], log: [], startedAt: Date.now() };
+  return {
+    runId,
+    title,
+    configFile,
+    dataset,
+    phase: 'starting',
+    lossCurve: [],
+    curveStride: 1,
+    rows: [],
+    checkpoints: [],
+    log: [],
+    startedAt: Date.now(),
+  };
 }
 
 /** The state after one message (a new object; the input is not changed). */
@@ -19,7 +31,11 @@ export function reduceRunState(state: RunState, message: WorkerMessage): RunStat
       return { ...state, started, phase: 'training' };
     }
     case 'download':
-      return { ...state, phase: 'downloading', download: { file: message.file, bytes: message.bytes, total: message.total } };
+      return {
+        ...state,
+        phase: 'downloading',
+        download: { file: message.file, bytes: message.bytes, total: message.total },
+      };
     case 'progress': {
       const { type: _type, run_id: _id, ...progress } = message;
       return { ...state, progress, ...appendToCurve(state, message.step, message.loss) };
@@ -33,11 +49,26 @@ export function reduceRunState(state: RunState, message: WorkerMessage): RunStat
     case 'log':
       return { ...state, log: [...state.log, { level: message.level, text: message.text }].slice(-LOG_LINES) };
     case 'finished':
-      return { ...state, phase: 'finished', final: { metrics: message.metrics, outputDir: message.output_dir, modelCard: message.model_card }, endedAt: Date.now() };
+      return {
+        ...state,
+        phase: 'finished',
+        final: { metrics: message.metrics, outputDir: message.output_dir, modelCard: message.model_card },
+        endedAt: Date.now(),
+      };
     case 'cancelled':
-      return { ...state, phase: 'cancelled', cancelled: { step: message.step, checkpoint: message.checkpoint }, endedAt: Date.now() };
+      return {
+        ...state,
+        phase: 'cancelled',
+        cancelled: { step: message.step, checkpoint: message.checkpoint },
+        endedAt: Date.now(),
+      };
     case 'failed':
-      return { ...state, phase: 'failed', failed: { message: message.message, hint: message.hint, lastOutput: message.last_output }, endedAt: state.endedAt ?? Date.now() };
+      return {
+        ...state,
+        phase: 'failed',
+        failed: { message: message.message, hint: message.hint, lastOutput: message.last_output },
+        endedAt: state.endedAt ?? Date.now(),
+      };
   }
 }
 

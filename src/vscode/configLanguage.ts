@@ -28,7 +28,11 @@ export function toRange(document: vscode.TextDocument, [start, end]: [number, nu
 }
 
 function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.Diagnostic {
-  const diagnostic = new vscode.Diagnostic(toRange(document, problem.range), problem.message, problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+  const diagnostic = new vscode.Diagnostic(
+    toRange(document, problem.range),
+    problem.message,
+    problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+  );
   diagnostic.source = 'fine-tune config';
   diagnostic.code = problem.code;
   return diagnostic;
@@ -53,10 +57,24 @@ export class ConfigLanguage implements vscode.Disposable {
       datasets.onDidCreate(() => this.validateAll()),
       datasets.onDidDelete(() => this.validateAll()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.lensesChanged.fire()),
-      vscode.languages.registerCompletionItemProvider(SELECTOR, { provideCompletionItems: (d, p) => this.complete(d, p) }, ':', ' ', '/', '.'),
+      vscode.languages.registerCompletionItemProvider(
+        SELECTOR,
+        { provideCompletionItems: (d, p) => this.complete(d, p) },
+        ':',
+        ' ',
+        '/',
+        '.',
+      ),
       vscode.languages.registerHoverProvider(SELECTOR, { provideHover: (d, p) => this.hover(d, p) }),
-      vscode.languages.registerCodeActionsProvider(SELECTOR, { provideCodeActions: (d, r) => this.quickFixes(d, r) }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
-      vscode.languages.registerCodeLensProvider(SELECTOR, { provideCodeLenses: (d) => this.codeLenses(d), onDidChangeCodeLenses: this.lensesChanged.event }),
+      vscode.languages.registerCodeActionsProvider(
+        SELECTOR,
+        { provideCodeActions: (d, r) => this.quickFixes(d, r) },
+        { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+      ),
+      vscode.languages.registerCodeLensProvider(SELECTOR, {
+        provideCodeLenses: (d) => this.codeLenses(d),
+        onDidChangeCodeLenses: this.lensesChanged.event,
+      }),
     );
     this.validateAll();
   }
@@ -70,17 +88,23 @@ export class ConfigLanguage implements vscode.Disposable {
   validate(document: vscode.TextDocument): void {
     if (!isConfigDocument(document) || document.uri.scheme !== 'file') return;
     const { problems } = validateDocument(document);
-    this.diagnostics.set(document.uri, problems.map((p) => toDiagnostic(document, p)));
+    this.diagnostics.set(
+      document.uri,
+      problems.map((p) => toDiagnostic(document, p)),
+    );
   }
 
   private validateSoon(document: vscode.TextDocument): void {
     if (!isConfigDocument(document)) return;
     const key = document.uri.toString();
     clearTimeout(this.pending.get(key));
-    this.pending.set(key, setTimeout(() => {
-      this.pending.delete(key);
-      this.validate(document);
-    }, 150));
+    this.pending.set(
+      key,
+      setTimeout(() => {
+        this.pending.delete(key);
+        this.validate(document);
+      }, 150),
+    );
   }
 
   private complete(document: vscode.TextDocument, position: vscode.Position): vscode.CompletionItem[] {
@@ -116,11 +140,25 @@ export class ConfigLanguage implements vscode.Disposable {
         a.isPreferred = preferred;
         actions.push(a);
       };
-      problem.fix.renameKeyTo?.forEach((name, i) => action(`Rename to \`${name}\``, (e) => e.replace(document.uri, problemRange, name), i === 0));
-      problem.fix.replaceValue?.slice(0, 8).forEach((value, i) => action(problem.code === 'missing-column' ? `Use column \`${value}\`` : `Change to \`${value}\``, (e) => e.replace(document.uri, problemRange, value), i === 0));
+      problem.fix.renameKeyTo?.forEach((name, i) =>
+        action(`Rename to \`${name}\``, (e) => e.replace(document.uri, problemRange, name), i === 0),
+      );
+      problem.fix.replaceValue
+        ?.slice(0, 8)
+        .forEach((value, i) =>
+          action(
+            problem.code === 'missing-column' ? `Use column \`${value}\`` : `Change to \`${value}\``,
+            (e) => e.replace(document.uri, problemRange, value),
+            i === 0,
+          ),
+        );
       if (problem.fix.removeKey) {
         const line = document.lineAt(problemRange.start.line);
-        action(`Remove \`${problem.key ?? document.getText(problemRange)}\``, (e) => e.delete(document.uri, line.rangeIncludingLineBreak), !problem.fix.renameKeyTo?.length);
+        action(
+          `Remove \`${problem.key ?? document.getText(problemRange)}\``,
+          (e) => e.delete(document.uri, line.rangeIncludingLineBreak),
+          !problem.fix.renameKeyTo?.length,
+        );
       }
     }
     return actions;
@@ -130,20 +168,53 @@ export class ConfigLanguage implements vscode.Disposable {
     const top = new vscode.Range(0, 0, 0, 0);
     if (this.isRunning(document.uri)) {
       return [
-        new vscode.CodeLens(top, { title: '$(sync~spin) Training… Show run', command: COMMANDS.showResults, arguments: [document.uri] }),
-        new vscode.CodeLens(top, { title: '$(debug-stop) Cancel training', command: COMMANDS.cancelTraining, arguments: [document.uri] }),
+        new vscode.CodeLens(top, {
+          title: '$(sync~spin) Training… Show run',
+          command: COMMANDS.showResults,
+          arguments: [document.uri],
+        }),
+        new vscode.CodeLens(top, {
+          title: '$(debug-stop) Cancel training',
+          command: COMMANDS.cancelTraining,
+          arguments: [document.uri],
+        }),
       ];
     }
     if (!vscode.workspace.isTrusted) {
-      return [new vscode.CodeLens(top, { title: '$(shield) Restricted Mode: trust this workspace to train', tooltip: RUNS_TRAINING, command: MANAGE_TRUST_COMMAND })];
+      return [
+        new vscode.CodeLens(top, {
+          title: '$(shield) Restricted Mode: trust this workspace to train',
+          tooltip: RUNS_TRAINING,
+          command: MANAGE_TRUST_COMMAND,
+        }),
+      ];
     }
-    const lenses = [new vscode.CodeLens(top, { title: '$(play) Start training', command: COMMANDS.startTraining, arguments: [document.uri] })];
+    const lenses = [
+      new vscode.CodeLens(top, {
+        title: '$(play) Start training',
+        command: COMMANDS.startTraining,
+        arguments: [document.uri],
+      }),
+    ];
     const outputDir = path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText()));
     const checkpoint = latestCheckpoint(outputDir);
     if (checkpoint) {
-      lenses.push(new vscode.CodeLens(top, { title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`, command: COMMANDS.resumeTraining, arguments: [document.uri] }));
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`,
+          command: COMMANDS.resumeTraining,
+          arguments: [document.uri],
+        }),
+      );
     }
-    if (fs.existsSync(path.join(outputDir, MODEL_CARD_NAME))) lenses.push(new vscode.CodeLens(top, { title: '$(graph) Show training results', command: COMMANDS.showResults, arguments: [document.uri] }));
+    if (fs.existsSync(path.join(outputDir, MODEL_CARD_NAME)))
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: '$(graph) Show training results',
+          command: COMMANDS.showResults,
+          arguments: [document.uri],
+        }),
+      );
     return lenses;
   }
 

@@ -17,7 +17,9 @@ export function activate(context: vscode.ExtensionContext): { runs: RunManager }
     runs.onDidChange(() => language.validateAll()),
     vscode.commands.registerCommand(COMMANDS.fineTune, fineTune),
     vscode.commands.registerCommand(COMMANDS.startTraining, (uri?: vscode.Uri) => startTraining(runs, uri)),
-    vscode.commands.registerCommand(COMMANDS.resumeTraining, (uri?: vscode.Uri) => startTraining(runs, uri, { resume: true })),
+    vscode.commands.registerCommand(COMMANDS.resumeTraining, (uri?: vscode.Uri) =>
+      startTraining(runs, uri, { resume: true }),
+    ),
     vscode.commands.registerCommand(COMMANDS.cancelTraining, (uri?: vscode.Uri) => cancelTraining(runs, uri)),
     vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => showResults(runs, uri)),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {

@@ -20,8 +20,14 @@ export function configPathFor(datasetPath: string): string {
 
 export async function fineTune(resource?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const dataset = resource ?? vscode.window.activeTextEditor?.document.uri;
-  if (!dataset || dataset.scheme !== 'file' || !DATASET_EXTENSIONS.some((ext) => dataset.fsPath.toLowerCase().endsWith(ext))) {
-    void vscode.window.showErrorMessage('Fine-tune DistilBERT works on a dataset file: .csv, .tsv, .jsonl or .json. Right-click one in the Explorer, or open it first.');
+  if (
+    !dataset ||
+    dataset.scheme !== 'file' ||
+    !DATASET_EXTENSIONS.some((ext) => dataset.fsPath.toLowerCase().endsWith(ext))
+  ) {
+    void vscode.window.showErrorMessage(
+      'Fine-tune DistilBERT works on a dataset file: .csv, .tsv, .jsonl or .json. Right-click one in the Explorer, or open it first.',
+    );
     return undefined;
   }
   const datasetPath = dataset.fsPath;
@@ -35,7 +41,9 @@ export async function fineTune(resource?: vscode.Uri): Promise<vscode.Uri | unde
     try {
       text = await templateFor(datasetPath);
     } catch (error) {
-      void vscode.window.showErrorMessage(`Cannot read ${path.basename(datasetPath)}: ${isUserError(error) ? error.message : String(error)}`);
+      void vscode.window.showErrorMessage(
+        `Cannot read ${path.basename(datasetPath)}: ${isUserError(error) ? error.message : String(error)}`,
+      );
       return undefined;
     }
     try {
@@ -52,13 +60,22 @@ export async function fineTune(resource?: vscode.Uri): Promise<vscode.Uri | unde
 async function templateFor(datasetPath: string): Promise<string> {
   const columns = readColumnsSync(datasetPath) ?? [];
   const rows = await sampleRows(datasetPath, SAMPLE_ROWS);
-  const guess = guessColumns(columns, rows.map((r) => r.values));
+  const guess = guessColumns(
+    columns,
+    rows.map((r) => r.values),
+  );
   const name = path.parse(datasetPath).name;
   const unknown = [!guess.textColumn && 'text_column', !guess.labelColumn && 'label_column'].filter(Boolean);
   const note = unknown.length
     ? `Could not guess ${unknown.join(' and ')}: the columns are ${columns.join(', ')}.`
     : `Columns guessed from the first ${rows.length} rows: ${guess.reasons.join('; ')}.`;
-  return configTemplate({ trainFile: path.basename(datasetPath), textColumn: guess.textColumn, labelColumn: guess.labelColumn, outputDir: `${name}-distilbert`, note });
+  return configTemplate({
+    trainFile: path.basename(datasetPath),
+    textColumn: guess.textColumn,
+    labelColumn: guess.labelColumn,
+    outputDir: `${name}-distilbert`,
+    note,
+  });
 }
 
 /** Shows the dataset (if it is not visible) and the config in the column beside it. */
@@ -66,7 +83,10 @@ async function showBesideDataset(dataset: vscode.Uri, config: vscode.Uri): Promi
   const visibleConfig = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === config.toString());
   if (visibleConfig) {
     // Already beside the data (the command ran twice): focus it rather than open a third group.
-    await vscode.window.showTextDocument(visibleConfig.document, { viewColumn: visibleConfig.viewColumn, preview: false });
+    await vscode.window.showTextDocument(visibleConfig.document, {
+      viewColumn: visibleConfig.viewColumn,
+      preview: false,
+    });
     return;
   }
   let datasetEditor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === dataset.toString());
@@ -74,5 +94,8 @@ async function showBesideDataset(dataset: vscode.Uri, config: vscode.Uri): Promi
     datasetEditor = await vscode.window.showTextDocument(dataset, { preview: true, preserveFocus: false });
   }
   const document = await vscode.workspace.openTextDocument(config);
-  await vscode.window.showTextDocument(document, { viewColumn: datasetEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preview: false });
+  await vscode.window.showTextDocument(document, {
+    viewColumn: datasetEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
+    preview: false,
+  });
 }

@@ -30,7 +30,10 @@ export class RunManager implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
   private readonly statusBar = new RunStatusBar();
 
-  constructor(private readonly extensionUri: vscode.Uri, output?: vscode.LogOutputChannel) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    output?: vscode.LogOutputChannel,
+  ) {
     this.output = output ?? vscode.window.createOutputChannel('DistilBERT Fine-Tuner', { log: true });
   }
 
@@ -93,7 +96,12 @@ export class RunManager implements vscode.Disposable {
   /** A panel for the results in an output folder (no live run), or undefined when there are none. */
   showOutput(configUri: vscode.Uri, config: TrainingConfig): Run | undefined {
     const id = `results-${Date.now().toString(36)}`;
-    const state = stateFromOutput(config.output_dir, { runId: id, title: `Results of ${path.basename(config.train_file)}`, configFile: configUri.fsPath, dataset: config.train_file });
+    const state = stateFromOutput(config.output_dir, {
+      runId: id,
+      title: `Results of ${path.basename(config.train_file)}`,
+      configFile: configUri.fsPath,
+      dataset: config.train_file,
+    });
     if (!state) return undefined;
     const run: Run = { id, configUri, state };
     this.runs.set(id, run);
@@ -112,7 +120,12 @@ export class RunManager implements vscode.Disposable {
       // The worker stopped with the old window (it writes a checkpoint when its parent goes away).
       const output = configOutputDir(state);
       const checkpoint = output ? newestCheckpoint(output) : undefined;
-      state = { ...state, phase: 'cancelled', cancelled: { step: state.progress?.step ?? 0, checkpoint }, endedAt: Date.now() };
+      state = {
+        ...state,
+        phase: 'cancelled',
+        cancelled: { step: state.progress?.step ?? 0, checkpoint },
+        endedAt: Date.now(),
+      };
     }
     const run: Run = { id: state.runId, configUri: vscode.Uri.file(state.configFile), state };
     this.runs.set(run.id, run);
@@ -120,7 +133,10 @@ export class RunManager implements vscode.Disposable {
   }
 
   private openPanel(run: Run, column: vscode.ViewColumn): RunPanel {
-    return this.attachPanel(run, RunPanel.create(this.extensionUri, run.state, column, (m) => this.onPageMessage(run, m)));
+    return this.attachPanel(
+      run,
+      RunPanel.create(this.extensionUri, run.state, column, (m) => this.onPageMessage(run, m)),
+    );
   }
 
   private attachPanel(run: Run, panel: RunPanel): RunPanel {
@@ -145,28 +161,40 @@ export class RunManager implements vscode.Disposable {
     const prefix = `run ${run.id}:`;
     switch (message.type) {
       case 'log':
-        this.output[message.level === 'error' ? 'error' : message.level === 'warning' ? 'warn' : 'info'](`${prefix} ${message.text}`);
+        this.output[message.level === 'error' ? 'error' : message.level === 'warning' ? 'warn' : 'info'](
+          `${prefix} ${message.text}`,
+        );
         break;
       case 'phase':
         this.output.debug(`${prefix} ${message.phase}${message.detail ? ` ${message.detail}` : ''}`);
         break;
       case 'started':
-        this.output.info(`${prefix} training ${message.model} (${message.model_source}) on ${message.device}: ${message.num_train_examples} train / ${message.num_eval_examples} eval examples, ${message.total_steps} steps`);
+        this.output.info(
+          `${prefix} training ${message.model} (${message.model_source}) on ${message.device}: ${message.num_train_examples} train / ${message.num_eval_examples} eval examples, ${message.total_steps} steps`,
+        );
         break;
       case 'evaluation':
-        this.output.info(`${prefix} step ${message.step} epoch ${message.epoch}: training loss ${message.training_loss ?? 'No log'}, validation loss ${message.validation_loss.toFixed(4)}, accuracy ${message.accuracy.toFixed(4)}, F1 ${message.f1.toFixed(4)}`);
+        this.output.info(
+          `${prefix} step ${message.step} epoch ${message.epoch}: training loss ${message.training_loss ?? 'No log'}, validation loss ${message.validation_loss.toFixed(4)}, accuracy ${message.accuracy.toFixed(4)}, F1 ${message.f1.toFixed(4)}`,
+        );
         break;
       case 'checkpoint':
         this.output.info(`${prefix} checkpoint ${message.path}`);
         break;
       case 'finished':
-        this.output.info(`${prefix} finished: accuracy ${message.metrics.eval_accuracy.toFixed(4)}, F1 ${message.metrics.eval_f1.toFixed(4)}; model in ${message.output_dir}`);
+        this.output.info(
+          `${prefix} finished: accuracy ${message.metrics.eval_accuracy.toFixed(4)}, F1 ${message.metrics.eval_f1.toFixed(4)}; model in ${message.output_dir}`,
+        );
         break;
       case 'cancelled':
-        this.output.info(`${prefix} cancelled at step ${message.step}${message.checkpoint ? `; checkpoint ${message.checkpoint}` : ''}`);
+        this.output.info(
+          `${prefix} cancelled at step ${message.step}${message.checkpoint ? `; checkpoint ${message.checkpoint}` : ''}`,
+        );
         break;
       case 'failed':
-        this.output.error(`${prefix} failed: ${message.message}${message.hint ? `\n  hint: ${message.hint}` : ''}${message.last_output ? `\n  last output:\n${message.last_output}` : ''}`);
+        this.output.error(
+          `${prefix} failed: ${message.message}${message.hint ? `\n  hint: ${message.hint}` : ''}${message.last_output ? `\n  last output:\n${message.last_output}` : ''}`,
+        );
         break;
       default:
         break;
@@ -178,13 +206,25 @@ export class RunManager implements vscode.Disposable {
     let choice: string | undefined;
     if (message.type === 'finished') {
       const m = message.metrics;
-      choice = await vscode.window.showInformationMessage(`Fine-tuning on ${dataset} finished: accuracy ${m.eval_accuracy.toFixed(4)}, F1 ${m.eval_f1.toFixed(4)}.`, 'Open model card', 'Show results');
+      choice = await vscode.window.showInformationMessage(
+        `Fine-tuning on ${dataset} finished: accuracy ${m.eval_accuracy.toFixed(4)}, F1 ${m.eval_f1.toFixed(4)}.`,
+        'Open model card',
+        'Show results',
+      );
       if (choice === 'Open model card') await this.openModelCard(run);
     } else if (message.type === 'cancelled') {
-      choice = await vscode.window.showInformationMessage(`Fine-tuning on ${dataset} was cancelled at step ${message.step}; a checkpoint was saved.`, 'Resume', 'Show results');
+      choice = await vscode.window.showInformationMessage(
+        `Fine-tuning on ${dataset} was cancelled at step ${message.step}; a checkpoint was saved.`,
+        'Resume',
+        'Show results',
+      );
       if (choice === 'Resume') await vscode.commands.executeCommand(COMMANDS.resumeTraining, run.configUri);
     } else if (message.type === 'failed') {
-      choice = await vscode.window.showErrorMessage(`Fine-tuning on ${dataset} failed: ${message.message}`, 'Show details', 'Open config');
+      choice = await vscode.window.showErrorMessage(
+        `Fine-tuning on ${dataset} failed: ${message.message}`,
+        'Show details',
+        'Open config',
+      );
       if (choice === 'Open config') await vscode.window.showTextDocument(run.configUri);
       if (choice === 'Show details') this.output.show(true);
     }
@@ -200,7 +240,8 @@ export class RunManager implements vscode.Disposable {
         await this.openModelCard(run);
         break;
       case 'revealOutput':
-        if (run.state.final) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.state.final.outputDir));
+        if (run.state.final)
+          await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.state.final.outputDir));
         break;
       case 'runAgain':
         await vscode.commands.executeCommand(COMMANDS.startTraining, run.configUri);

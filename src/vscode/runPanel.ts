@@ -18,8 +18,18 @@ export class RunPanel implements vscode.Disposable {
   readonly onDidDispose = this.disposedEmitter.event;
 
   /** Opens a new panel for a run in `column`. */
-  static create(extensionUri: vscode.Uri, state: RunState, column: vscode.ViewColumn, onMessage: (m: PageMessage) => void): RunPanel {
-    const panel = vscode.window.createWebviewPanel(RUN_PANEL_VIEW_TYPE, state.title, { viewColumn: column, preserveFocus: true }, RunPanel.options(extensionUri));
+  static create(
+    extensionUri: vscode.Uri,
+    state: RunState,
+    column: vscode.ViewColumn,
+    onMessage: (m: PageMessage) => void,
+  ): RunPanel {
+    const panel = vscode.window.createWebviewPanel(
+      RUN_PANEL_VIEW_TYPE,
+      state.title,
+      { viewColumn: column, preserveFocus: true },
+      RunPanel.options(extensionUri),
+    );
     return new RunPanel(panel, extensionUri, state, onMessage);
   }
 
@@ -32,7 +42,12 @@ export class RunPanel implements vscode.Disposable {
     };
   }
 
-  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, state: RunState, onMessage: (m: PageMessage) => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    state: RunState,
+    onMessage: (m: PageMessage) => void,
+  ) {
     this.state = state;
     panel.webview.options = RunPanel.options(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'config-icon.svg');

@@ -12,7 +12,9 @@ import { RUNS_TRAINING, requireTrust } from './workspaceTrust';
 export async function configDocument(uri?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
   const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!document || !isConfigDocument(document)) {
-    void vscode.window.showErrorMessage('Open a fine-tune config (*.finetune.yaml) first, or create one with "Fine-tune DistilBERT" on a dataset.');
+    void vscode.window.showErrorMessage(
+      'Open a fine-tune config (*.finetune.yaml) first, or create one with "Fine-tune DistilBERT" on a dataset.',
+    );
     return undefined;
   }
   return document;
@@ -29,26 +31,37 @@ export async function resolvedConfig(document: vscode.TextDocument): Promise<Tra
     editor.selection = new vscode.Selection(first.start, first.end);
     editor.revealRange(first, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     // Not awaited: the command returns at once; the notification stays until the user acts.
-    void vscode.window.showErrorMessage(
-      `${path.basename(document.uri.fsPath)} has ${errors.length} problem${errors.length > 1 ? 's' : ''}; training did not start. ${errors[0].message}`,
-      'Show Problems',
-    ).then((choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'));
+    void vscode.window
+      .showErrorMessage(
+        `${path.basename(document.uri.fsPath)} has ${errors.length} problem${errors.length > 1 ? 's' : ''}; training did not start. ${errors[0].message}`,
+        'Show Problems',
+      )
+      .then(
+        (choice) => choice === 'Show Problems' && vscode.commands.executeCommand('workbench.actions.view.problems'),
+      );
     return undefined;
   }
   if (!entries.some((e) => e.key === 'device')) {
-    config.device = vscode.workspace.getConfiguration('distilbertFinetuner').get<TrainingConfig['device']>('defaultDevice') ?? 'auto';
+    config.device =
+      vscode.workspace.getConfiguration('distilbertFinetuner').get<TrainingConfig['device']>('defaultDevice') ?? 'auto';
   }
   return config;
 }
 
-export async function startTraining(runs: RunManager, uri?: vscode.Uri, options: { resume?: boolean } = {}): Promise<Run | undefined> {
+export async function startTraining(
+  runs: RunManager,
+  uri?: vscode.Uri,
+  options: { resume?: boolean } = {},
+): Promise<Run | undefined> {
   if (!requireTrust(options.resume ? 'Resume training' : 'Start training', RUNS_TRAINING)) return undefined;
   const document = await configDocument(uri);
   if (!document) return undefined;
   if (runs.isRunning(document.uri)) {
     const run = runs.runOf(document.uri)!;
     runs.show(run);
-    void vscode.window.showInformationMessage('This config is already training; its panel is shown. Cancel it first to start again.');
+    void vscode.window.showInformationMessage(
+      'This config is already training; its panel is shown. Cancel it first to start again.',
+    );
     return run;
   }
   const config = await resolvedConfig(document);
@@ -74,7 +87,11 @@ export async function cancelTraining(runs: RunManager, uri?: vscode.Uri): Promis
 
 /** Shows a run's panel: the live or last run of this window, else the results in output_dir. */
 export async function showResults(runs: RunManager, uri?: vscode.Uri): Promise<void> {
-  const configUri = uri ?? (vscode.window.activeTextEditor && isConfigDocument(vscode.window.activeTextEditor.document) ? vscode.window.activeTextEditor.document.uri : runs.activeRuns().pop()?.configUri);
+  const configUri =
+    uri ??
+    (vscode.window.activeTextEditor && isConfigDocument(vscode.window.activeTextEditor.document)
+      ? vscode.window.activeTextEditor.document.uri
+      : runs.activeRuns().pop()?.configUri);
   const run = configUri ? runs.runOf(configUri) : undefined;
   if (run) {
     runs.show(run);
@@ -83,6 +100,8 @@ export async function showResults(runs: RunManager, uri?: vscode.Uri): Promise<v
   const document = configUri ? await vscode.workspace.openTextDocument(configUri) : undefined;
   const config = document ? validateDocument(document).config : undefined;
   if (!document || !config || !runs.showOutput(document.uri, config)) {
-    void vscode.window.showInformationMessage('There are no training results yet for this config: start training first.');
+    void vscode.window.showInformationMessage(
+      'There are no training results yet for this config: start training first.',
+    );
   }
 }

@@ -11,7 +11,11 @@ export interface ShownRun {
 }
 
 export class RunStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('distilbertFinetuner.run', vscode.StatusBarAlignment.Left, 10);
+  private readonly item = vscode.window.createStatusBarItem(
+    'distilbertFinetuner.run',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
   private shown?: ShownRun;
   private lastUpdate = 0;
 

@@ -17,7 +17,8 @@ let training = false;
 /** Log lines and phases also go to stderr: what a killed worker printed last is shown to the user. */
 function echo(event: RunEvent): void {
   if (event.type === 'log') process.stderr.write(`${event.level}: ${event.text}\n`);
-  else if (event.type === 'phase') process.stderr.write(`phase: ${event.phase}${event.detail ? ` (${event.detail})` : ''}\n`);
+  else if (event.type === 'phase')
+    process.stderr.write(`phase: ${event.phase}${event.detail ? ` (${event.detail})` : ''}\n`);
   else if (event.type === 'checkpoint') process.stderr.write(`checkpoint: ${event.path}\n`);
 }
 
@@ -51,7 +52,9 @@ async function fail(error: unknown): Promise<never> {
   await send({
     type: 'failed',
     message: user ? message : `internal error: ${message}`,
-    hint: user ? (error as { hint?: string }).hint : 'This is a bug in the extension. The Output channel "DistilBERT Fine-Tuner" has the details; please report them.',
+    hint: user
+      ? (error as { hint?: string }).hint
+      : 'This is a bug in the extension. The Output channel "DistilBERT Fine-Tuner" has the details; please report them.',
   });
   process.exit(user ? 1 : 2);
 }
@@ -69,13 +72,10 @@ process.on('message', (raw: HostToWorker) => {
     isCancelled: () => cancelled,
     extensionVersion: VERSION,
     nativeModulesPath: process.env.DISTILBERT_FINETUNE_NATIVE_MODULES,
-  }).then(
-    async () => {
-      await sent;
-      process.exit(0);
-    },
-    fail,
-  );
+  }).then(async () => {
+    await sent;
+    process.exit(0);
+  }, fail);
 });
 
 // The extension (our parent) is gone, or the system asks us to end (VS Code closing, a reload,

@@ -5,7 +5,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { openExplorerContextMenuItem, openInstalledWorkbench, saveScreenshot, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
+import {
+  openExplorerContextMenuItem,
+  openInstalledWorkbench,
+  saveScreenshot,
+  withFailureScreenshot,
+  type InstalledWorkbench,
+} from '../support/workbench';
 
 let workbench: InstalledWorkbench;
 let page: Page;
@@ -18,22 +24,30 @@ before(async () => {
 
 after(() => workbench?.close());
 
-test('right-click a dataset > Fine-tune DistilBERT opens its config beside it', () => withFailureScreenshot(page, 'explorer', async () => {
-  await openExplorerContextMenuItem(page, 'reviews.csv', 'Fine-tune DistilBERT');
+test('right-click a dataset > Fine-tune DistilBERT opens its config beside it', () =>
+  withFailureScreenshot(page, 'explorer', async () => {
+    await openExplorerContextMenuItem(page, 'reviews.csv', 'Fine-tune DistilBERT');
 
-  const configTab = page.getByRole('tab', { name: /reviews\.finetune\.yaml/ });
-  await configTab.waitFor({ timeout: 30_000 });
-  const configPath = path.join(workspace, 'reviews.finetune.yaml');
-  assert.ok(fs.existsSync(configPath), 'the config file was written');
-  const text = fs.readFileSync(configPath, 'utf8');
-  assert.match(text, /^text_column: text\b/m);
-  assert.match(text, /^label_column: label\b/m);
+    const configTab = page.getByRole('tab', { name: /reviews\.finetune\.yaml/ });
+    await configTab.waitFor({ timeout: 30_000 });
+    const configPath = path.join(workspace, 'reviews.finetune.yaml');
+    assert.ok(fs.existsSync(configPath), 'the config file was written');
+    const text = fs.readFileSync(configPath, 'utf8');
+    assert.match(text, /^text_column: text\b/m);
+    assert.match(text, /^label_column: label\b/m);
 
-  // The config's editor shows the guessed columns, in a second editor group beside the dataset.
-  const groups = page.locator('.editor-group-container');
-  await groups.nth(1).waitFor({ timeout: 15_000 });
-  await page.locator('.editor-group-container.active .view-lines').getByText('text_column: text').first().waitFor({ timeout: 15_000 });
-  await page.getByRole('tab', { name: /reviews\.csv/ }).first().waitFor();
+    // The config's editor shows the guessed columns, in a second editor group beside the dataset.
+    const groups = page.locator('.editor-group-container');
+    await groups.nth(1).waitFor({ timeout: 15_000 });
+    await page
+      .locator('.editor-group-container.active .view-lines')
+      .getByText('text_column: text')
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('tab', { name: /reviews\.csv/ })
+      .first()
+      .waitFor();
 
-  await saveScreenshot(page, 'screenshot-config.png');
-}));
+    await saveScreenshot(page, 'screenshot-config.png');
+  }));

@@ -20,14 +20,31 @@ function zipEntries(file: string): string[] {
   return names;
 }
 
-test('the .vsix holds the four bundles, the manifest, media, schema, TensorFlow.js\' Node builds and the native kernel addon; no sources, tests or dev dependencies', () => {
+test("the .vsix holds the four bundles, the manifest, media, schema, TensorFlow.js' Node builds and the native kernel addon; no sources, tests or dev dependencies", () => {
   const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-  const entries = zipEntries(path.join(REPO_ROOT, `distilbert-finetuner-${version}.vsix`)).map((e) => e.replace(/^extension\//, ''));
-  for (const needed of ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/cli.js', 'dist/webview.js', 'media/panel.css', 'schemas/finetune.schema.json', 'syntaxes/finetune-yaml.tmLanguage.json', 'language-configuration.json',
-    'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js', 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
-    'native/build/Release/distilbert_native.node']) {
+  const entries = zipEntries(path.join(REPO_ROOT, `distilbert-finetuner-${version}.vsix`)).map((e) =>
+    e.replace(/^extension\//, ''),
+  );
+  for (const needed of [
+    'package.json',
+    'dist/extension.js',
+    'dist/worker.js',
+    'dist/cli.js',
+    'dist/webview.js',
+    'media/panel.css',
+    'schemas/finetune.schema.json',
+    'syntaxes/finetune-yaml.tmLanguage.json',
+    'language-configuration.json',
+    'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
+    'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+    'native/build/Release/distilbert_native.node',
+  ]) {
     assert.ok(entries.includes(needed), `${needed} is in the package`);
   }
-  const forbidden = entries.filter((e) => /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface)\//.test(e));
+  const forbidden = entries.filter((e) =>
+    /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface)\//.test(
+      e,
+    ),
+  );
   assert.deepEqual(forbidden, []);
 });

@@ -11,7 +11,12 @@ import { COMMANDS } from '../../src/vscode/ids';
 import type { Run } from '../../src/vscode/runManager';
 import { closeAllEditors, waitFor, workspacePath } from './helpers';
 
-interface BadCase { name: string; config: string; at: 'config' | 'run'; message: string }
+interface BadCase {
+  name: string;
+  config: string;
+  at: 'config' | 'run';
+  message: string;
+}
 
 function corpus(): BadCase[] {
   return (JSON.parse(fs.readFileSync(workspacePath('bad', 'cases.json'), 'utf8')) as { cases: BadCase[] }).cases;
@@ -20,13 +25,20 @@ function corpus(): BadCase[] {
 /** Hashes of the corpus's data and model files (not configs, not outputs). */
 function dataHashes(): string[] {
   const folder = workspacePath('bad');
-  return fs.readdirSync(folder, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(folder, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && !e.name.endsWith('.yaml') && !path.relative(folder, e.parentPath).startsWith('out'))
-    .map((e) => `${path.relative(folder, path.join(e.parentPath, e.name))} ${createHash('sha256').update(fs.readFileSync(path.join(e.parentPath, e.name))).digest('hex')}`)
+    .map(
+      (e) =>
+        `${path.relative(folder, path.join(e.parentPath, e.name))} ${createHash('sha256')
+          .update(fs.readFileSync(path.join(e.parentPath, e.name)))
+          .digest('hex')}`,
+    )
     .sort();
 }
 
-const errorsOf = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+const errorsOf = (uri: vscode.Uri) =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
 
 export default function (): void {
   suite('bad input in the editor', () => {
@@ -37,7 +49,7 @@ export default function (): void {
       hashes = dataHashes();
     });
 
-    test('each case gets its message at its place: a diagnostic in the config, or the run\'s error in the panel', async () => {
+    test("each case gets its message at its place: a diagnostic in the config, or the run's error in the panel", async () => {
       const seen: string[] = [];
       for (const c of corpus()) {
         const uri = vscode.Uri.file(workspacePath('bad', c.config));
@@ -45,16 +57,31 @@ export default function (): void {
         await vscode.window.showTextDocument(document, { preview: false });
         const expected = new RegExp(c.message);
         if (c.at === 'config') {
-          const diagnostic = await waitFor(`a diagnostic /${c.message}/ for ${c.name}`, () => errorsOf(uri).find((d) => expected.test(d.message)), 20_000);
+          const diagnostic = await waitFor(
+            `a diagnostic /${c.message}/ for ${c.name}`,
+            () => errorsOf(uri).find((d) => expected.test(d.message)),
+            20_000,
+          );
           assert.ok(diagnostic.range.start.line >= 0);
           const run = await vscode.commands.executeCommand<Run | undefined>(COMMANDS.startTraining, uri);
           assert.equal(run, undefined, `${c.name}: Start training refuses a config with errors`);
         } else {
-          await waitFor(`validation of ${c.config}`, () => vscode.languages.getDiagnostics(uri) !== undefined || undefined);
-          assert.deepEqual(errorsOf(uri).map((d) => d.message), [], `${c.name}: the config itself is valid`);
+          await waitFor(
+            `validation of ${c.config}`,
+            () => vscode.languages.getDiagnostics(uri) !== undefined || undefined,
+          );
+          assert.deepEqual(
+            errorsOf(uri).map((d) => d.message),
+            [],
+            `${c.name}: the config itself is valid`,
+          );
           const run = await vscode.commands.executeCommand<Run | undefined>(COMMANDS.startTraining, uri);
           assert.ok(run, `${c.name}: a run started`);
-          const state = await waitFor(`${c.name}: the run to fail`, () => (['finished', 'cancelled', 'failed'].includes(run.state.phase) ? run.state : undefined), 60_000);
+          const state = await waitFor(
+            `${c.name}: the run to fail`,
+            () => (['finished', 'cancelled', 'failed'].includes(run.state.phase) ? run.state : undefined),
+            60_000,
+          );
           assert.equal(state.phase, 'failed', `${c.name}: ${JSON.stringify(state.failed ?? state.phase)}`);
           assert.match(state.failed!.message, expected);
           assert.ok(state.failed!.hint, `${c.name}: a hint says what to do`);

@@ -22,7 +22,11 @@ function diagnosticsOf(document: vscode.TextDocument): vscode.Diagnostic[] {
 const textAt = (document: vscode.TextDocument, d: vscode.Diagnostic) => document.getText(d.range);
 
 async function completionLabels(document: vscode.TextDocument, position: vscode.Position): Promise<string[]> {
-  const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', document.uri, position);
+  const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+    'vscode.executeCompletionItemProvider',
+    document.uri,
+    position,
+  );
   return list.items.map((item) => (typeof item.label === 'string' ? item.label : item.label.label));
 }
 
@@ -36,25 +40,33 @@ export default function (): void {
       assert.match(text, /^text_column: body\b/m);
       assert.match(text, /^label_column: category\b/m);
       assert.match(text, /^output_dir: tickets-distilbert\b/m);
-      await waitFor('a clean file', () => diagnosticsOf(vscode.window.activeTextEditor!.document).length === 0 || undefined);
+      await waitFor(
+        'a clean file',
+        () => diagnosticsOf(vscode.window.activeTextEditor!.document).length === 0 || undefined,
+      );
     });
 
     test('each class of mistake is underlined at its range', async () => {
-      const document = await openConfig('mistakes.finetune.yaml', [
-        'train_file: reviews.csv',
-        'learnig_rate: 3e-5',
-        'seed: forty',
-        'num_train_epochs: -1',
-        'lr_scheduler_type: cosin',
-        'text_column: body',
-        'validation_file: missing.csv',
-        'warmup_steps: 10',
-        'warmup_ratio: 0.1',
-        'learning_rate: 0.5',
-        'f1_average: [1, 2',
-        '',
-      ].join('\n'));
-      const diagnostics = await waitFor('diagnostics', () => (diagnosticsOf(document).length >= 9 ? diagnosticsOf(document) : undefined));
+      const document = await openConfig(
+        'mistakes.finetune.yaml',
+        [
+          'train_file: reviews.csv',
+          'learnig_rate: 3e-5',
+          'seed: forty',
+          'num_train_epochs: -1',
+          'lr_scheduler_type: cosin',
+          'text_column: body',
+          'validation_file: missing.csv',
+          'warmup_steps: 10',
+          'warmup_ratio: 0.1',
+          'learning_rate: 0.5',
+          'f1_average: [1, 2',
+          '',
+        ].join('\n'),
+      );
+      const diagnostics = await waitFor('diagnostics', () =>
+        diagnosticsOf(document).length >= 9 ? diagnosticsOf(document) : undefined,
+      );
       const by = (code: string) => diagnostics.find((d) => d.code === code)!;
       assert.equal(textAt(document, by('unknown-key')), 'learnig_rate');
       assert.match(by('unknown-key').message, /Did you mean `learning_rate`/);
@@ -67,7 +79,9 @@ export default function (): void {
       assert.equal(by('advice').severity, vscode.DiagnosticSeverity.Warning);
       assert.equal(textAt(document, by('advice')), '0.5');
       assert.ok(by('yaml'), 'the YAML syntax error');
-      assert.ok(diagnostics.filter((d) => d.code !== 'advice').every((d) => d.severity === vscode.DiagnosticSeverity.Error));
+      assert.ok(
+        diagnostics.filter((d) => d.code !== 'advice').every((d) => d.severity === vscode.DiagnosticSeverity.Error),
+      );
     });
 
     test('Start training refuses a file with errors and shows them', async () => {
@@ -79,14 +93,28 @@ export default function (): void {
       assert.equal(editor.document.getText(editor.selection), '-1', 'the first error is selected');
     });
 
-    test('completion offers missing keys with docs, enum values and the dataset\'s columns', async () => {
-      const document = await openConfig('complete.finetune.yaml', 'train_file: reviews.csv\nlr_scheduler_type: \ntext_column: \n\n');
+    test("completion offers missing keys with docs, enum values and the dataset's columns", async () => {
+      const document = await openConfig(
+        'complete.finetune.yaml',
+        'train_file: reviews.csv\nlr_scheduler_type: \ntext_column: \n\n',
+      );
       const keys = await completionLabels(document, new vscode.Position(3, 0));
-      assert.ok(keys.includes('learning_rate') && keys.includes('per_device_train_batch_size') && keys.includes('warmup_ratio'));
+      assert.ok(
+        keys.includes('learning_rate') && keys.includes('per_device_train_batch_size') && keys.includes('warmup_ratio'),
+      );
       assert.ok(!keys.includes('train_file'), 'keys already present are not offered');
-      assert.deepEqual((await completionLabels(document, new vscode.Position(1, 19))).sort(), ['constant', 'constant_with_warmup', 'cosine', 'linear']);
+      assert.deepEqual((await completionLabels(document, new vscode.Position(1, 19))).sort(), [
+        'constant',
+        'constant_with_warmup',
+        'cosine',
+        'linear',
+      ]);
       assert.deepEqual((await completionLabels(document, new vscode.Position(2, 13))).sort(), ['label', 'text']);
-      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', document.uri, new vscode.Position(3, 0));
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+        'vscode.executeCompletionItemProvider',
+        document.uri,
+        new vscode.Position(3, 0),
+      );
       const item = list.items.find((i) => i.label === 'learning_rate')!;
       assert.match((item.documentation as vscode.MarkdownString).value, /default: `2e-5`/);
     });
@@ -101,7 +129,11 @@ export default function (): void {
 
     test('hover shows the doc, default, range and the Hugging Face argument', async () => {
       const document = await openConfig('hover.finetune.yaml', 'train_file: reviews.csv\nwarmup_ratio: 0.1\n');
-      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(1, 3));
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        document.uri,
+        new vscode.Position(1, 3),
+      );
       const text = hovers.flatMap((h) => h.contents.map((c) => (c as vscode.MarkdownString).value)).join('\n');
       assert.match(text, /\*\*warmup_ratio\*\*/);
       assert.match(text, /default: `0`/);
@@ -110,10 +142,17 @@ export default function (): void {
     });
 
     test('quick fixes rename a misspelled key, pick an existing column and clamp to the range', async () => {
-      const document = await openConfig('fix.finetune.yaml', 'train_file: reviews.csv\nlearnig_rate: 3e-5\ntext_column: txt\nmax_length: 4096\n');
+      const document = await openConfig(
+        'fix.finetune.yaml',
+        'train_file: reviews.csv\nlearnig_rate: 3e-5\ntext_column: txt\nmax_length: 4096\n',
+      );
       await waitFor('diagnostics', () => diagnosticsOf(document).length === 3 || undefined);
       const apply = async (line: number, title: RegExp) => {
-        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, new vscode.Range(line, 0, line, 20));
+        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          document.uri,
+          new vscode.Range(line, 0, line, 20),
+        );
         const action = actions.find((a) => title.test(a.title));
         assert.ok(action, `a quick fix ${title} among ${actions.map((a) => a.title).join(', ')}`);
         assert.ok(await vscode.workspace.applyEdit(action.edit!));
@@ -121,20 +160,31 @@ export default function (): void {
       await apply(1, /^Rename to `learning_rate`$/);
       await apply(2, /^Use column `text`$/);
       await apply(3, /^Change to `512`$/);
-      assert.equal(document.getText(), 'train_file: reviews.csv\nlearning_rate: 3e-5\ntext_column: text\nmax_length: 512\n');
+      assert.equal(
+        document.getText(),
+        'train_file: reviews.csv\nlearning_rate: 3e-5\ntext_column: text\nmax_length: 512\n',
+      );
       await waitFor('no diagnostics left', () => diagnosticsOf(document).length === 0 || undefined);
     });
 
     test('the code lens offers Start training', async () => {
       const document = await openConfig('lens.finetune.yaml', 'train_file: reviews.csv\n');
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-      assert.ok(lenses.some((l) => l.command?.command === COMMANDS.startTraining && /Start training/.test(l.command.title)));
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        document.uri,
+      );
+      assert.ok(
+        lenses.some((l) => l.command?.command === COMMANDS.startTraining && /Start training/.test(l.command.title)),
+      );
     });
 
     test('a changed dataset re-validates open configs', async () => {
       fs.writeFileSync(workspacePath('changing.csv'), 'text,label\na,b\nc,d\n');
       const document = await openConfig('changing.finetune.yaml', 'train_file: changing.csv\ntext_column: review\n');
-      await waitFor('missing column', () => diagnosticsOf(document).some((d) => d.code === 'missing-column') || undefined);
+      await waitFor(
+        'missing column',
+        () => diagnosticsOf(document).some((d) => d.code === 'missing-column') || undefined,
+      );
       fs.writeFileSync(workspacePath('changing.csv'), 'review,label\na,b\nc,d\n');
       await waitFor('the column now exists', () => diagnosticsOf(document).length === 0 || undefined, 15_000);
     });

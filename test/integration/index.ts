@@ -9,7 +9,10 @@ import panelSuite from './panel.test';
 import badInputSuite from './badInput.test';
 import activationBench from './activationBench';
 
-const SUITES = process.env.DISTILBERT_FINETUNE_BENCH === 'activation' ? [activationBench] : [activationSuite, configSuite, panelSuite, badInputSuite];
+const SUITES =
+  process.env.DISTILBERT_FINETUNE_BENCH === 'activation'
+    ? [activationBench]
+    : [activationSuite, configSuite, panelSuite, badInputSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });

@@ -15,7 +15,9 @@ function runs(): RunManager {
 
 async function startRun(configName: string, text: string): Promise<Run> {
   fs.writeFileSync(workspacePath(configName), text);
-  await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('reviews.csv')), { viewColumn: vscode.ViewColumn.One });
+  await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('reviews.csv')), {
+    viewColumn: vscode.ViewColumn.One,
+  });
   const document = await vscode.workspace.openTextDocument(workspacePath(configName));
   await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Two });
   const run = await vscode.commands.executeCommand<Run | undefined>(COMMANDS.startTraining, document.uri);
@@ -30,7 +32,10 @@ export default function (): void {
     suiteTeardown(closeAllEditors);
 
     test('a run trains in a worker and its panel opens beside the dataset', async () => {
-      const run = await startRun('small.finetune.yaml', 'model: ./tiny-model\ntrain_file: reviews.csv\nlearning_rate: 1e-3\nnum_train_epochs: 2\nmax_length: 32\noutput_dir: small-out\ndevice: wasm\n');
+      const run = await startRun(
+        'small.finetune.yaml',
+        'model: ./tiny-model\ntrain_file: reviews.csv\nlearning_rate: 1e-3\nnum_train_epochs: 2\nmax_length: 32\noutput_dir: small-out\ndevice: wasm\n',
+      );
       assert.ok(run.panel, 'a panel');
       assert.equal(run.panel.panel.viewColumn, vscode.ViewColumn.Two, 'in the column right of the dataset');
       const state = await waitFor('the run to end', () => ended(run), 120_000);
@@ -49,7 +54,10 @@ export default function (): void {
         if (m?.type === 'ready') setTimeout(() => sent.push(panel.runState), 0);
       });
       // Another editor in the panel's group hides it (its page is discarded: retainContextWhenHidden is off).
-      await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('tickets.jsonl')), { viewColumn: panel.panel.viewColumn, preview: false });
+      await vscode.window.showTextDocument(vscode.Uri.file(workspacePath('tickets.jsonl')), {
+        viewColumn: panel.panel.viewColumn,
+        preview: false,
+      });
       await waitFor('the panel to be hidden', () => !panel.panel.visible || undefined);
       panel.reveal();
       const replayed = await waitFor('the page to ask for the state again', () => sent[0], 30_000);
@@ -60,14 +68,23 @@ export default function (): void {
     });
 
     test('Cancel stops a run with a checkpoint; Resume continues it', async () => {
-      const run = await startRun('long.finetune.yaml', 'model: ./tiny-model\ntrain_file: reviews.csv\nnum_train_epochs: 40\nmax_length: 32\noutput_dir: long-out\ndevice: wasm\n');
+      const run = await startRun(
+        'long.finetune.yaml',
+        'model: ./tiny-model\ntrain_file: reviews.csv\nnum_train_epochs: 40\nmax_length: 32\noutput_dir: long-out\ndevice: wasm\n',
+      );
       await waitFor('a few steps', () => (run.state.progress?.step ?? 0) >= 3 || undefined, 60_000);
       await vscode.commands.executeCommand(COMMANDS.cancelTraining, run.configUri);
       const state = await waitFor('the run to stop', () => ended(run), 60_000);
       assert.equal(state.phase, 'cancelled');
       assert.ok(state.cancelled?.checkpoint && fs.existsSync(state.cancelled.checkpoint));
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', run.configUri);
-      assert.ok(lenses.some((l) => l.command?.command === COMMANDS.resumeTraining), 'a Resume code lens');
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        run.configUri,
+      );
+      assert.ok(
+        lenses.some((l) => l.command?.command === COMMANDS.resumeTraining),
+        'a Resume code lens',
+      );
       const resumed = await vscode.commands.executeCommand<Run>(COMMANDS.resumeTraining, run.configUri);
       await waitFor('the resumed run to start', () => resumed.state.started, 60_000);
       assert.equal(resumed.state.started!.start_step, state.cancelled!.step);
@@ -76,7 +93,9 @@ export default function (): void {
     });
 
     test('after all these runs, TensorFlow.js was never loaded in the extension host (training ran in workers)', () => {
-      const loaded = Object.keys(require.cache).filter((m) => m.includes(`${path.sep}@tensorflow${path.sep}`) || m.endsWith('distilbert_native.node'));
+      const loaded = Object.keys(require.cache).filter(
+        (m) => m.includes(`${path.sep}@tensorflow${path.sep}`) || m.endsWith('distilbert_native.node'),
+      );
       assert.deepEqual(loaded, []);
     });
   });

@@ -27,15 +27,27 @@ export class MockHub {
   private server?: http.Server;
   private readonly repos = new Map<string, { commit: string; files: RepoFile[] }>();
 
-  constructor(repos: Record<string, string>, public options: MockHubOptions = {}) {
+  constructor(
+    repos: Record<string, string>,
+    public options: MockHubOptions = {},
+  ) {
     for (const [repo, folder] of Object.entries(repos)) {
-      const files = fs.readdirSync(folder).filter((name) => fs.statSync(path.join(folder, name)).isFile()).sort().map((name) => {
-        const bytes = fs.readFileSync(path.join(folder, name));
-        const oid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
-        const lfs = name.endsWith('.safetensors') ? { oid: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, pointerSize: 134 } : undefined;
-        return { path: name, bytes, oid, lfs };
-      });
-      const commit = createHash('sha1').update(repo).update(files.map((f) => f.oid).join()).digest('hex');
+      const files = fs
+        .readdirSync(folder)
+        .filter((name) => fs.statSync(path.join(folder, name)).isFile())
+        .sort()
+        .map((name) => {
+          const bytes = fs.readFileSync(path.join(folder, name));
+          const oid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+          const lfs = name.endsWith('.safetensors')
+            ? { oid: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, pointerSize: 134 }
+            : undefined;
+          return { path: name, bytes, oid, lfs };
+        });
+      const commit = createHash('sha1')
+        .update(repo)
+        .update(files.map((f) => f.oid).join())
+        .digest('hex');
       this.repos.set(repo, { commit, files });
     }
   }
@@ -72,14 +84,26 @@ export class MockHub {
     const resolve = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (info) return this.modelInfo(decodeURIComponent(info[1]), response);
     if (pathsInfo) return this.pathsInfo(decodeURIComponent(pathsInfo[1]), request, response);
-    if (resolve) return this.resolveFile(decodeURIComponent(resolve[1]), decodeURIComponent(resolve[3]), request, response);
+    if (resolve)
+      return this.resolveFile(decodeURIComponent(resolve[1]), decodeURIComponent(resolve[3]), request, response);
     this.notFound(response, 'RepoNotFound');
   }
 
   private modelInfo(repo: string, response: http.ServerResponse): void {
     const entry = this.repos.get(repo);
     if (!entry) return this.notFound(response, 'RepoNotFound');
-    this.json(response, { _id: `id-${repo}`, id: repo, private: false, sha: entry.commit, downloads: 0, gated: false, likes: 0, pipeline_tag: 'fill-mask', lastModified: '2024-01-01T00:00:00.000Z', siblings: entry.files.map((f) => ({ rfilename: f.path })) });
+    this.json(response, {
+      _id: `id-${repo}`,
+      id: repo,
+      private: false,
+      sha: entry.commit,
+      downloads: 0,
+      gated: false,
+      likes: 0,
+      pipeline_tag: 'fill-mask',
+      lastModified: '2024-01-01T00:00:00.000Z',
+      siblings: entry.files.map((f) => ({ rfilename: f.path })),
+    });
   }
 
   private pathsInfo(repo: string, request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -89,10 +113,16 @@ export class MockHub {
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
       const { paths } = JSON.parse(body) as { paths: string[] };
-      const found = entry.files.filter((f) => paths.includes(f.path)).map((f) => ({
-        type: 'file', path: f.path, oid: f.oid, size: f.bytes.length, lfs: f.lfs,
-        lastCommit: { id: entry.commit, title: 'Upload', date: '2024-01-01T00:00:00.000Z' },
-      }));
+      const found = entry.files
+        .filter((f) => paths.includes(f.path))
+        .map((f) => ({
+          type: 'file',
+          path: f.path,
+          oid: f.oid,
+          size: f.bytes.length,
+          lfs: f.lfs,
+          lastCommit: { id: entry.commit, title: 'Upload', date: '2024-01-01T00:00:00.000Z' },
+        }));
       this.json(response, found);
     });
   }
@@ -103,9 +133,18 @@ export class MockHub {
     const found = entry.files.find((f) => f.path === file);
     if (!found) return this.notFound(response, 'EntryNotFound');
     const etag = `"${found.lfs?.oid ?? found.oid}"`;
-    const headers = { ETag: etag, 'X-Repo-Commit': entry.commit, 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream' };
+    const headers = {
+      ETag: etag,
+      'X-Repo-Commit': entry.commit,
+      'Accept-Ranges': 'bytes',
+      'Content-Type': 'application/octet-stream',
+    };
     if (request.headers.range === 'bytes=0-0') {
-      response.writeHead(206, { ...headers, 'Content-Range': `bytes 0-0/${found.bytes.length}`, 'Content-Length': '1' });
+      response.writeHead(206, {
+        ...headers,
+        'Content-Range': `bytes 0-0/${found.bytes.length}`,
+        'Content-Length': '1',
+      });
       response.end(found.bytes.subarray(0, 1));
       return;
     }

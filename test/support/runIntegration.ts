@@ -12,7 +12,8 @@ import { REPO_ROOT, copyWorkspace, launchBrowser, makeRunDirs, startVsCodeServer
 
 const RESULT_PREFIX = 'INTEGRATION_RESULT ';
 /** Workbench chatter that says nothing about the tests. */
-const WORKBENCH_NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|Ignoring fetching additional builtin|Updating additional builtin|\[Service Worker\]|ChatSessionStore)/;
+const WORKBENCH_NOISE =
+  /^(Resolving connection token|Resolved connection token|Creating a socket|Ignoring fetching additional builtin|Updating additional builtin|\[Service Worker\]|ChatSessionStore)/;
 
 async function main(): Promise<number> {
   fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
@@ -21,7 +22,9 @@ async function main(): Promise<number> {
   // The bad-input corpus, for the suite that opens each case in the editor (badInput.test.ts).
   fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/bad'), path.join(workspace, 'bad'), { recursive: true });
   // The benchmark selects its suite through the extension host's environment.
-  const server = await startVsCodeServer(dirs, undefined, { DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '' });
+  const server = await startVsCodeServer(dirs, undefined, {
+    DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '',
+  });
   const browser = await launchBrowser(dirs);
   let passed = 0;
   let failed = 0;
@@ -46,13 +49,17 @@ async function main(): Promise<number> {
       ['extensionTestsPath', `${ext}/out/test/integration/index`],
     ]);
     await page.goto(url);
-    const timeout = new Promise<number>((resolve) => setTimeout(() => {
-      process.stdout.write('integration: timed out after 15 minutes\n');
-      resolve(124);
-    }, 15 * 60_000));
+    const timeout = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        process.stdout.write('integration: timed out after 15 minutes\n');
+        resolve(124);
+      }, 15 * 60_000),
+    );
     const code = await Promise.race([exitCode, timeout]);
     if (code !== 0 && passed + failed === 0) {
-      process.stdout.write(`integration: the suite did not report (exit ${code}). Server log:\n${server.log().slice(-4000)}\n`);
+      process.stdout.write(
+        `integration: the suite did not report (exit ${code}). Server log:\n${server.log().slice(-4000)}\n`,
+      );
       failed = 1;
     }
     process.stdout.write(`integration: ${passed} passed, ${failed} failed\n`);
@@ -63,8 +70,11 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error) => {
-  console.error(error);
-  process.stdout.write('integration: 0 passed, 1 failed\n');
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.stdout.write('integration: 0 passed, 1 failed\n');
+    process.exit(1);
+  },
+);

@@ -11,7 +11,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 function findRepoRoot(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'distilbert-finetuner') return dir;
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'distilbert-finetuner')
+      return dir;
     if (path.dirname(dir) === dir) throw new Error(`no distilbert-finetuner package.json above ${start}`);
   }
 }
@@ -21,7 +22,16 @@ const SERVER_MAIN = path.join(REPO_ROOT, '.vscode-host/node_modules/code-server/
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Chromium flags for this closed network (see DESIGN.md: no background requests, no sandbox as root). */
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export const USER_SETTINGS = {
   'security.workspace.trust.enabled': false,
@@ -70,7 +80,10 @@ export function makeRunDirs(name: string, settings: Record<string, unknown> = {}
   };
   for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
+  fs.writeFileSync(
+    path.join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2),
+  );
   return dirs;
 }
 
@@ -91,9 +104,26 @@ export function serverEnv(dirs: ServerDirs): NodeJS.ProcessEnv {
 
 /** Installs a .vsix into the server's extensions folder with the server's own CLI. */
 export function installVsix(dirs: ServerDirs, vsix: string): void {
-  execFileSync(process.execPath, [SERVER_MAIN, '--extensions-dir', dirs.extensions, '--server-data-dir', dirs.serverData, '--user-data-dir', dirs.userData, '--install-extension', vsix, '--force'], {
-    env: serverEnv(dirs), stdio: 'pipe', timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      SERVER_MAIN,
+      '--extensions-dir',
+      dirs.extensions,
+      '--server-data-dir',
+      dirs.serverData,
+      '--user-data-dir',
+      dirs.userData,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    {
+      env: serverEnv(dirs),
+      stdio: 'pipe',
+      timeout: 120_000,
+    },
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -109,17 +139,41 @@ async function freePort(): Promise<number> {
 }
 
 /** `workspaceTrust`: VS Code asks whether to trust the folder (else trust is off, as in most tests). */
-export async function startVsCodeServer(dirs: ServerDirs, workspace?: string, extraEnv: NodeJS.ProcessEnv = {}, { workspaceTrust = false } = {}): Promise<VsCodeServer> {
-  if (!fs.existsSync(SERVER_MAIN)) throw new Error(`VS Code server missing at ${SERVER_MAIN}: run scripts/setup-vscode-host.sh`);
+export async function startVsCodeServer(
+  dirs: ServerDirs,
+  workspace?: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+  { workspaceTrust = false } = {},
+): Promise<VsCodeServer> {
+  if (!fs.existsSync(SERVER_MAIN))
+    throw new Error(`VS Code server missing at ${SERVER_MAIN}: run scripts/setup-vscode-host.sh`);
   const port = await freePort();
   const args = [
-    SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
-    '--telemetry-level', 'off', ...(workspaceTrust ? [] : ['--disable-workspace-trust']), '--enable-smoke-test-driver',
-    '--server-data-dir', dirs.serverData, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions,
+    SERVER_MAIN,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--telemetry-level',
+    'off',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
+    '--enable-smoke-test-driver',
+    '--server-data-dir',
+    dirs.serverData,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     ...(workspace ? ['--default-folder', workspace] : []),
   ];
   // Its own process group: the extension host and tsserver outlive a plain SIGTERM of the parent.
-  const child = spawn(process.execPath, args, { env: { ...serverEnv(dirs), ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...serverEnv(dirs), ...extraEnv },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -137,7 +191,10 @@ export async function startVsCodeServer(dirs: ServerDirs, workspace?: string, ex
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    port, url, dirs, process: child,
+    port,
+    url,
+    dirs,
+    process: child,
     log: () => output,
     stop: () => stopGroup(child),
   };
@@ -152,12 +209,20 @@ async function stopGroup(child: ChildProcess): Promise<void> {
     return;
   }
   const timer = setTimeout(() => {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }, 5000);
   await exited;
   clearTimeout(timer);
   // Stragglers of the group (extension host, watchers) get the same.
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
 }
 
 export async function launchBrowser(dirs: ServerDirs): Promise<Browser> {

@@ -2,10 +2,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT, copyWorkspace, installVsix, launchBrowser, makeRunDirs, startVsCodeServer, waitForWorkbench, workbenchUrl, type ServerDirs, type VsCodeServer } from './vscodeServer';
+import {
+  REPO_ROOT,
+  copyWorkspace,
+  installVsix,
+  launchBrowser,
+  makeRunDirs,
+  startVsCodeServer,
+  waitForWorkbench,
+  workbenchUrl,
+  type ServerDirs,
+  type VsCodeServer,
+} from './vscodeServer';
 
 /** The packed extension, as `npm run package` writes it. */
-export const VSIX = path.join(REPO_ROOT, `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`);
+export const VSIX = path.join(
+  REPO_ROOT,
+  `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`,
+);
 
 export interface InstalledWorkbench {
   dirs: ServerDirs;
@@ -25,21 +39,42 @@ export interface WorkbenchOptions {
   onTrustPrompt?: (page: Page) => Promise<void>;
 }
 
-export async function openInstalledWorkbench(name: string, viewport: { width: number; height: number }, env: NodeJS.ProcessEnv = {}, options: WorkbenchOptions = {}): Promise<InstalledWorkbench> {
+export async function openInstalledWorkbench(
+  name: string,
+  viewport: { width: number; height: number },
+  env: NodeJS.ProcessEnv = {},
+  options: WorkbenchOptions = {},
+): Promise<InstalledWorkbench> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: npm run package`);
   fs.mkdirSync(path.join(REPO_ROOT, '.test-runs'), { recursive: true });
   const workspaceTrust = options.onTrustPrompt !== undefined;
-  const dirs = makeRunDirs(name, workspaceTrust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' } : {});
+  const dirs = makeRunDirs(
+    name,
+    workspaceTrust
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' }
+      : {},
+  );
   const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
   installVsix(dirs, VSIX);
-  if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-'))) throw new Error('the .vsix did not install');
+  if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-')))
+    throw new Error('the .vsix did not install');
   const server = await startVsCodeServer(dirs, undefined, env, { workspaceTrust });
   const browser = await launchBrowser(dirs);
   const page = await browser.newPage({ viewport });
   await page.goto(workbenchUrl(server, workspace));
   if (options.onTrustPrompt) await options.onTrustPrompt(page);
   await waitForWorkbench(page);
-  return { dirs, workspace, server, browser, page, close: async () => { await browser.close(); await server.stop(); } };
+  return {
+    dirs,
+    workspace,
+    server,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
 }
 
 /**
@@ -68,7 +103,11 @@ export async function openExplorerContextMenuItem(page: Page, fileName: string, 
       }
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`"${menuItem}" never appeared in the context menu of ${fileName}: ${(error as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `"${menuItem}" never appeared in the context menu of ${fileName}: ${(error as Error).message}`,
+          { cause: error },
+        );
       await page.keyboard.press('Escape');
       await page.waitForTimeout(1_000);
     }
@@ -78,7 +117,11 @@ export async function openExplorerContextMenuItem(page: Page, fileName: string, 
 /** Closes the notification toasts (they would cover the screenshot). */
 export async function dismissNotifications(page: Page): Promise<void> {
   const close = page.locator('.notifications-toasts .codicon-notifications-clear');
-  for (let i = await close.count(); i > 0; i--) await close.first().click().catch(() => undefined);
+  for (let i = await close.count(); i > 0; i--)
+    await close
+      .first()
+      .click()
+      .catch(() => undefined);
 }
 
 /** Runs a command from the command palette, as a person would (F1, type, Enter). */

@@ -11,7 +11,12 @@ import { fileSystemEnvironment } from '../../src/core/config/environment';
 import { validateConfig } from '../../src/core/config/validate';
 import { REPO_ROOT, fixture, tempDir } from './helpers';
 
-interface BadCase { name: string; config: string; at: 'config' | 'run'; message: string }
+interface BadCase {
+  name: string;
+  config: string;
+  at: 'config' | 'run';
+  message: string;
+}
 const { cases } = JSON.parse(fs.readFileSync(fixture('bad', 'cases.json'), 'utf8')) as { cases: BadCase[] };
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const dir = tempDir('bad-input');
@@ -37,7 +42,11 @@ function corpusHashes(): Map<string, string> {
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, HF_HUB_OFFLINE: '1' }, timeout: 120_000 });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: dir,
+      env: { ...process.env, HF_HUB_OFFLINE: '1' },
+      timeout: 120_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -57,7 +66,10 @@ for (const c of cases) {
     const { problems, config } = validateConfig(fs.readFileSync(file, 'utf8'), fileSystemEnvironment(dir));
     const errors = problems.filter((p) => p.severity === 'error');
     if (c.at === 'config') {
-      assert.ok(errors.some((p) => new RegExp(c.message).test(p.message)), `expected /${c.message}/ among: ${errors.map((p) => p.message).join(' | ')}`);
+      assert.ok(
+        errors.some((p) => new RegExp(c.message).test(p.message)),
+        `expected /${c.message}/ among: ${errors.map((p) => p.message).join(' | ')}`,
+      );
       assert.equal(config, undefined, 'no config to run');
     } else {
       assert.deepEqual(errors, [], 'the problem is in the data or the model, which only the run reads whole');
@@ -73,7 +85,11 @@ for (const c of cases) {
     assert.match(last, /^error: /);
     assert.match(last, new RegExp(c.message));
     assert.equal(lines.filter((l) => l.startsWith('error:')).length, 1, 'one error line');
-    assert.doesNotMatch(stderr, /^\s+at |internal error|Unhandled|TypeError|RangeError/m, 'no stack trace or internal error');
+    assert.doesNotMatch(
+      stderr,
+      /^\s+at |internal error|Unhandled|TypeError|RangeError/m,
+      'no stack trace or internal error',
+    );
     assert.deepEqual(corpusHashes(), before, 'the dataset and model files are unchanged');
   });
 }

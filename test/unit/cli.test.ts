@@ -8,12 +8,16 @@ import { REPO_ROOT, fixture, smallModel, tempDir, uciSample } from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const dir = tempDir('cli');
-const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
 
 before(() => {
   smallModel(path.join(dir, 'small-model'));
   uciSample(dir, 160);
-  fs.writeFileSync(path.join(dir, 'run.finetune.yaml'), 'model: ./small-model\ntrain_file: reviews.csv\nlearning_rate: 1e-3\nnum_train_epochs: 2\nper_device_train_batch_size: 16\nmax_length: 32\noutput_dir: out\ndevice: wasm\n');
+  fs.writeFileSync(
+    path.join(dir, 'run.finetune.yaml'),
+    'model: ./small-model\ntrain_file: reviews.csv\nlearning_rate: 1e-3\nnum_train_epochs: 2\nper_device_train_batch_size: 16\nmax_length: 32\noutput_dir: out\ndevice: wasm\n',
+  );
 });
 
 test('train prints progress, then the results table exactly as in the model card, and exits 0', () => {
@@ -29,27 +33,46 @@ test('train prints progress, then the results table exactly as in the model card
 test('train --json prints the protocol events as JSON lines', () => {
   const result = cli('train', 'run.finetune.yaml', '--json');
   assert.equal(result.status, 0);
-  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const events = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   const types = new Set(events.map((e) => e.type));
-  for (const type of ['phase', 'log', 'started', 'progress', 'evaluation', 'checkpoint', 'finished']) assert.ok(types.has(type), type);
+  for (const type of ['phase', 'log', 'started', 'progress', 'evaluation', 'checkpoint', 'finished'])
+    assert.ok(types.has(type), type);
   assert.equal(new Set(events.map((e) => e.run_id)).size, 1);
 });
 
 test('user errors exit 1 with one line on stderr and no stack trace', () => {
   fs.writeFileSync(path.join(dir, 'bad.finetune.yaml'), 'train_file: reviews.csv\nlearning_rate: fast\n');
-  for (const args of [['train', 'bad.finetune.yaml'], ['train', 'nope.yaml'], ['bogus'], ['predict', '--model', 'x'], ['train', 'run.finetune.yaml', '--device', 'tpu']]) {
+  for (const args of [
+    ['train', 'bad.finetune.yaml'],
+    ['train', 'nope.yaml'],
+    ['bogus'],
+    ['predict', '--model', 'x'],
+    ['train', 'run.finetune.yaml', '--device', 'tpu'],
+  ]) {
     const result = cli(...args);
     assert.equal(result.status, 1, args.join(' '));
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   }
-  assert.match(cli('train', 'bad.finetune.yaml').stderr, /^error: bad\.finetune\.yaml:2: `learning_rate` must be a number, not the text "fast"\./);
+  assert.match(
+    cli('train', 'bad.finetune.yaml').stderr,
+    /^error: bad\.finetune\.yaml:2: `learning_rate` must be a number, not the text "fast"\./,
+  );
 });
 
-test('max_length beyond the model\'s positions is a user error that says the limit', () => {
-  fs.writeFileSync(path.join(dir, 'long.finetune.yaml'), 'model: ./small-model\ntrain_file: reviews.csv\nmax_length: 256\noutput_dir: long-out\ndevice: wasm\n');
+test("max_length beyond the model's positions is a user error that says the limit", () => {
+  fs.writeFileSync(
+    path.join(dir, 'long.finetune.yaml'),
+    'model: ./small-model\ntrain_file: reviews.csv\nmax_length: 256\noutput_dir: long-out\ndevice: wasm\n',
+  );
   const result = cli('train', 'long.finetune.yaml');
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^error: max_length 256 exceeds the model's 64 positions — Set max_length to at most 64\.$/m);
+  assert.match(
+    result.stderr,
+    /^error: max_length 256 exceeds the model's 64 positions — Set max_length to at most 64\.$/m,
+  );
   assert.ok(!fs.existsSync(path.join(dir, 'long-out', 'model.safetensors')));
 });
 
@@ -61,8 +84,15 @@ test('an internal error (a bug) exits 2; a config.json that is not an object is 
   assert.match(user.stderr, /config\.json: expected a JSON object/);
   // Simulate a bug from outside: a preloaded module makes one read throw a TypeError.
   const preload = path.join(dir, 'inject-bug.js');
-  fs.writeFileSync(preload, `const fs = require('fs'); const read = fs.readFileSync; fs.readFileSync = function (p, ...rest) { if (String(p).endsWith('weird-model/config.json')) throw new TypeError('simulated bug'); return read.call(this, p, ...rest); };`);
-  const bug = spawnSync(process.execPath, ['--require', preload, CLI, 'predict', '--model', './weird-model', '--text', 'hi', '--device', 'cpu'], { cwd: dir, encoding: 'utf8' });
+  fs.writeFileSync(
+    preload,
+    `const fs = require('fs'); const read = fs.readFileSync; fs.readFileSync = function (p, ...rest) { if (String(p).endsWith('weird-model/config.json')) throw new TypeError('simulated bug'); return read.call(this, p, ...rest); };`,
+  );
+  const bug = spawnSync(
+    process.execPath,
+    ['--require', preload, CLI, 'predict', '--model', './weird-model', '--text', 'hi', '--device', 'cpu'],
+    { cwd: dir, encoding: 'utf8' },
+  );
   assert.equal(bug.status, 2, bug.stderr);
   assert.match(bug.stderr, /^internal error: TypeError: simulated bug/);
 });
@@ -73,23 +103,55 @@ test('evaluate and predict use the saved model', () => {
   const metrics = JSON.parse(evaluated.stdout);
   assert.equal(metrics.num_examples, 160);
   assert.deepEqual(metrics.labels, ['negative', 'positive']);
-  assert.equal(metrics.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0), 160);
-  const predicted = cli('predict', '--model', 'out', '--text', 'great', '--text', 'awful', '--json', '--device', 'wasm');
+  assert.equal(
+    metrics.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0),
+    160,
+  );
+  const predicted = cli(
+    'predict',
+    '--model',
+    'out',
+    '--text',
+    'great',
+    '--text',
+    'awful',
+    '--json',
+    '--device',
+    'wasm',
+  );
   assert.equal(predicted.status, 0, predicted.stderr);
-  const lines = predicted.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = predicted.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
   assert.ok(['negative', 'positive'].includes(lines[0].label));
   assert.ok(Math.abs(lines[0].probabilities.negative + lines[0].probabilities.positive - 1) < 1e-5);
 });
 
 test('tokenize: JSON lines in, HF ids out, truncated and padded with --max-length', () => {
-  const result = spawnSync(process.execPath, [CLI, 'tokenize', '--model', fixture('vocab'), '--max-length', '10'], { input: '{"text": "Hello, my dog is cute"}\n{"text": "a"}\n', encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, 'tokenize', '--model', fixture('vocab'), '--max-length', '10'], {
+    input: '{"text": "Hello, my dog is cute"}\n{"text": "a"}\n',
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
-  assert.deepEqual(result.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
-    { input_ids: [101, 7592, 1010, 2026, 3899, 2003, 10140, 102, 0, 0], attention_mask: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0] },
-    { input_ids: [101, 1037, 102, 0, 0, 0, 0, 0, 0, 0], attention_mask: [1, 1, 1, 0, 0, 0, 0, 0, 0, 0] },
-  ]);
-  const bad = spawnSync(process.execPath, [CLI, 'tokenize', '--model', fixture('vocab')], { input: 'not json\n', encoding: 'utf8' });
+  assert.deepEqual(
+    result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [
+      {
+        input_ids: [101, 7592, 1010, 2026, 3899, 2003, 10140, 102, 0, 0],
+        attention_mask: [1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
+      },
+      { input_ids: [101, 1037, 102, 0, 0, 0, 0, 0, 0, 0], attention_mask: [1, 1, 1, 0, 0, 0, 0, 0, 0, 0] },
+    ],
+  );
+  const bad = spawnSync(process.execPath, [CLI, 'tokenize', '--model', fixture('vocab')], {
+    input: 'not json\n',
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /stdin:1: invalid JSON/);
 });

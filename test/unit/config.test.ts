@@ -41,7 +41,8 @@ test('the reference recipe is the default of every hyperparameter', () => {
 });
 
 test('each class of mistake is reported at the range of the offending text', () => {
-  const text = 'train_file: reviews.csv\nlearnig_rate: 3e-5\nseed: forty\nnum_train_epochs: -1\nlr_scheduler_type: cosin\ntext_column: body\nvalidation_file: missing.csv\nwarmup_steps: 10\nwarmup_ratio: 0.1\n';
+  const text =
+    'train_file: reviews.csv\nlearnig_rate: 3e-5\nseed: forty\nnum_train_epochs: -1\nlr_scheduler_type: cosin\ntext_column: body\nvalidation_file: missing.csv\nwarmup_steps: 10\nwarmup_ratio: 0.1\n';
   const { problems, config } = check(text);
   assert.equal(config, undefined);
   const byCode = Object.fromEntries(problems.map((p) => [p.code, p]));
@@ -111,28 +112,43 @@ test('schema, JSON Schema file, template and validation come from one definition
     assert.deepEqual(jsonSchema.properties[key].default, spec.default, key);
   }
   // The template parses back to the schema's defaults, and validates cleanly.
-  const template = configTemplate({ trainFile: 'reviews.csv', textColumn: 'text', labelColumn: 'label', outputDir: 'out' });
+  const template = configTemplate({
+    trainFile: 'reviews.csv',
+    textColumn: 'text',
+    labelColumn: 'label',
+    outputDir: 'out',
+  });
   const parsed = parseYaml(template) as Record<string, unknown>;
   for (const [key, value] of Object.entries(parsed)) {
-    if (!['train_file', 'text_column', 'label_column', 'output_dir'].includes(key)) assert.deepEqual(value, (SCHEMA as Record<string, KeySpec>)[key].default, key);
+    if (!['train_file', 'text_column', 'label_column', 'output_dir'].includes(key))
+      assert.deepEqual(value, (SCHEMA as Record<string, KeySpec>)[key].default, key);
   }
   const { problems, config } = check(template);
   assert.deepEqual(problems, []);
   // Validation knows every key of the schema and no other.
   for (const key of CONFIG_KEYS) assert.equal(only(`train_file: reviews.csv\n${key}:\n`, 'unknown-key').length, 0, key);
   assert.ok(config);
-  assert.deepEqual(Object.keys(config).filter((k) => !(k in SCHEMA)), []);
+  assert.deepEqual(
+    Object.keys(config).filter((k) => !(k in SCHEMA)),
+    [],
+  );
 });
 
 test('did-you-mean finds near misspellings and substrings, not noise', () => {
   assert.deepEqual(closestMatches('learnig_rate', CONFIG_KEYS)[0], 'learning_rate');
-  assert.deepEqual(closestMatches('batch_size', CONFIG_KEYS).slice(0, 2).sort(), ['per_device_eval_batch_size', 'per_device_train_batch_size']);
+  assert.deepEqual(closestMatches('batch_size', CONFIG_KEYS).slice(0, 2).sort(), [
+    'per_device_eval_batch_size',
+    'per_device_train_batch_size',
+  ]);
   assert.deepEqual(closestMatches('zzzz', CONFIG_KEYS), []);
 });
 
 test('model: a folder beside the config wins over a hub id of the same shape; otherwise it is a hub id', () => {
   fs.mkdirSync(path.join(dir, 'models', 'mine'), { recursive: true });
   assert.equal(check('train_file: reviews.csv\nmodel: models/mine\n').config?.model, path.join(dir, 'models', 'mine'));
-  assert.equal(check('train_file: reviews.csv\nmodel: acme/distilbert-reviews\n').config?.model, 'acme/distilbert-reviews');
+  assert.equal(
+    check('train_file: reviews.csv\nmodel: acme/distilbert-reviews\n').config?.model,
+    'acme/distilbert-reviews',
+  );
   assert.equal(check('train_file: reviews.csv\n').config?.model, 'distilbert-base-uncased');
 });

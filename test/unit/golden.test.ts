@@ -26,7 +26,9 @@ function within(name: string, actual: unknown, expected: unknown, atol: number, 
 
 for (const device of ['js', 'wasm', 'native']) {
   test(`golden forward, gradient norm and 5-step AdamW trace on the ${device} backend`, () => {
-    const out = JSON.parse(execFileSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', device], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', device], { encoding: 'utf8' }),
+    );
     const f = out.forward;
     const t = out.training;
     within('logits', f.logits, cases.forward.logits, 2e-6);
@@ -34,9 +36,26 @@ for (const device of ['js', 'wasm', 'native']) {
     within('grad_norm', f.grad_norm, cases.forward.grad_norm, 0, 1e-5);
     within('hidden row0', f.last_hidden_row0_token0_first8, cases.forward.last_hidden_row0_token0_first8, 5e-6);
     within('hidden row1', f.last_hidden_row1_token0_first8, cases.forward.last_hidden_row1_token0_first8, 5e-6);
-    within('lr', t.steps.map((s: { lr: number }) => s.lr), cases.training.steps.map((s: { lr: number }) => s.lr), 1e-12, 1e-9);
-    within('step loss', t.steps.map((s: { loss: number }) => s.loss), cases.training.steps.map((s: { loss: number }) => s.loss), 2e-6);
-    within('step grad_norm', t.steps.map((s: { grad_norm: number }) => s.grad_norm), cases.training.steps.map((s: { grad_norm: number }) => s.grad_norm), 0, 1e-5);
+    within(
+      'lr',
+      t.steps.map((s: { lr: number }) => s.lr),
+      cases.training.steps.map((s: { lr: number }) => s.lr),
+      1e-12,
+      1e-9,
+    );
+    within(
+      'step loss',
+      t.steps.map((s: { loss: number }) => s.loss),
+      cases.training.steps.map((s: { loss: number }) => s.loss),
+      2e-6,
+    );
+    within(
+      'step grad_norm',
+      t.steps.map((s: { grad_norm: number }) => s.grad_norm),
+      cases.training.steps.map((s: { grad_norm: number }) => s.grad_norm),
+      0,
+      1e-5,
+    );
     within('final logits', t.final_logits, cases.training.final_logits, 1e-5);
     within('final classifier weight', t.final_classifier_weight, cases.training.final_classifier_weight, 1e-6);
     // Step 0 runs at lr 0: the weights do not move, so step 1 sees the same loss.
@@ -45,9 +64,17 @@ for (const device of ['js', 'wasm', 'native']) {
 }
 
 test('the golden output has exactly the documented fields', () => {
-  const out = JSON.parse(execFileSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', 'cpu'], { encoding: 'utf8' }));
+  const out = JSON.parse(
+    execFileSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', 'cpu'], { encoding: 'utf8' }),
+  );
   assert.deepEqual(Object.keys(out), ['forward', 'training']);
-  assert.deepEqual(Object.keys(out.forward), ['logits', 'loss', 'grad_norm', 'last_hidden_row0_token0_first8', 'last_hidden_row1_token0_first8']);
+  assert.deepEqual(Object.keys(out.forward), [
+    'logits',
+    'loss',
+    'grad_norm',
+    'last_hidden_row0_token0_first8',
+    'last_hidden_row1_token0_first8',
+  ]);
   assert.deepEqual(Object.keys(out.training), ['steps', 'final_logits', 'final_classifier_weight']);
   assert.deepEqual(Object.keys(out.training.steps[0]), ['step', 'lr', 'loss', 'grad_norm']);
 });
@@ -61,7 +88,10 @@ test('device gpu without tfjs-node-gpu is an error that says what is needed, nev
 });
 
 test('without the native addon, auto falls back to wasm, says so, and still reproduces the reference', () => {
-  const result = spawnSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', 'auto'], { encoding: 'utf8', env: { ...process.env, DISTILBERT_FINETUNE_NATIVE: '0' } });
+  const result = spawnSync(process.execPath, [CLI, 'golden', GOLDEN, '--device', 'auto'], {
+    encoding: 'utf8',
+    env: { ...process.env, DISTILBERT_FINETUNE_NATIVE: '0' },
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stderr, /golden: backend WebAssembly/);
   within('logits', JSON.parse(result.stdout).forward.logits, cases.forward.logits, 2e-6);

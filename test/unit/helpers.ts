@@ -20,13 +20,18 @@ export function fixture(...parts: string[]): string {
   return path.join(REPO_ROOT, 'test', 'fixtures', ...parts);
 }
 
-
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
 
 /** The small from-scratch DistilBERT the trainer tests use (real bert-base-uncased vocabulary). */
-export const SMALL_SHAPE: TinyModelShape = { dim: 32, n_layers: 1, n_heads: 2, hidden_dim: 64, max_position_embeddings: 64 };
+export const SMALL_SHAPE: TinyModelShape = {
+  dim: 32,
+  n_layers: 1,
+  n_heads: 2,
+  hidden_dim: 64,
+  max_position_embeddings: 64,
+};
 
 export function smallModel(folder: string, weights = false, shape: TinyModelShape = SMALL_SHAPE): string {
   return writeTinyModel(folder, fixture('vocab/vocab.txt'), { weights, shape });
@@ -36,7 +41,11 @@ export function smallModel(folder: string, weights = false, shape: TinyModelShap
  * A config file in `dir` with these keys, validated and resolved as the worker resolves it.
  * Returns the resolved config and the file's path.
  */
-export function writeConfig(dir: string, keys: Record<string, unknown>, name = 'run.finetune.yaml'): { config: TrainingConfig; file: string } {
+export function writeConfig(
+  dir: string,
+  keys: Record<string, unknown>,
+  name = 'run.finetune.yaml',
+): { config: TrainingConfig; file: string } {
   const file = path.join(dir, name);
   fs.writeFileSync(file, stringify(keys));
   const { config, problems } = validateConfig(fs.readFileSync(file, 'utf8'), fileSystemEnvironment(dir));

@@ -27,17 +27,32 @@ const freshCache = () => fs.mkdtempSync(path.join(os.tmpdir(), 'hf-cache-'));
 test('a first run downloads into the Hugging Face cache layout, reporting bytes of total', async () => {
   const cacheDir = freshCache();
   const progress: DownloadProgress[] = [];
-  const resolved = await resolveModel(REPO, { cacheDir, endpoint: hub.url, offline: false, onProgress: (p) => progress.push({ ...p }) });
+  const resolved = await resolveModel(REPO, {
+    cacheDir,
+    endpoint: hub.url,
+    offline: false,
+    onProgress: (p) => progress.push({ ...p }),
+  });
   const commit = hub.commitOf(REPO);
   const root = repoFolder(cacheDir, REPO);
   assert.equal(root, path.join(cacheDir, 'models--distilbert-base-uncased'));
   assert.equal(resolved.via, 'hub');
   assert.equal(resolved.folder, path.join(root, 'snapshots', commit));
   assert.equal(fs.readFileSync(path.join(root, 'refs', 'main'), 'utf8'), commit);
-  for (const file of ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
+  for (const file of [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'vocab.txt',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+  ]) {
     const pointer = path.join(resolved.folder, file);
     assert.ok(fs.lstatSync(pointer).isSymbolicLink(), `${file} is a link into blobs/`);
-    assert.ok(fs.readFileSync(pointer).equals(fs.readFileSync(path.join(modelFolder, file))), `${file} has the hub's bytes`);
+    assert.ok(
+      fs.readFileSync(pointer).equals(fs.readFileSync(path.join(modelFolder, file))),
+      `${file} has the hub's bytes`,
+    );
   }
   const weights = fs.statSync(path.join(modelFolder, 'model.safetensors')).size;
   const safetensors = progress.filter((p) => p.file === 'model.safetensors');
@@ -62,34 +77,66 @@ test('HF_HUB_OFFLINE=1 with the server stopped works from the cache, without a r
     assert.ok(fs.existsSync(path.join(resolved.folder, 'model.safetensors')));
     // Online but unreachable: the cached copy is used, with a log line that says so.
     const logs: string[] = [];
-    const fallback = await resolveModel(ORG_REPO, { cacheDir, endpoint: hub.url, offline: false, onLog: (t) => logs.push(t) });
+    const fallback = await resolveModel(ORG_REPO, {
+      cacheDir,
+      endpoint: hub.url,
+      offline: false,
+      onLog: (t) => logs.push(t),
+    });
     assert.equal(fallback.via, 'cache');
-    assert.match(logs[0], /Cannot reach http:\/\/127\.0\.0\.1:\d+ .*using acme\/tiny-distilbert from the Hugging Face cache/);
+    assert.match(
+      logs[0],
+      /Cannot reach http:\/\/127\.0\.0\.1:\d+ .*using acme\/tiny-distilbert from the Hugging Face cache/,
+    );
     // Not cached and offline: a clear error.
-    await assert.rejects(resolveModel(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: true }), /not in the Hugging Face cache .* HF_HUB_OFFLINE=1/);
-    await assert.rejects(resolveModel(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: false }), (e: unknown) => e instanceof UserError && /cannot download distilbert-base-uncased from http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      resolveModel(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: true }),
+      /not in the Hugging Face cache .* HF_HUB_OFFLINE=1/,
+    );
+    await assert.rejects(
+      resolveModel(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: false }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /cannot download distilbert-base-uncased from http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/.test(e.message),
+    );
   } finally {
     await hub.start();
   }
 });
 
 test('an unknown model is a 404 with a clear message', async () => {
-  await assert.rejects(resolveModel('acme/no-such-model', { cacheDir: freshCache(), endpoint: hub.url, offline: false }), (e: unknown) => e instanceof UserError && /acme\/no-such-model was not found on http:\/\/127\.0\.0\.1:\d+ \(404\)/.test(e.message) && /model id/.test(e.hint!));
+  await assert.rejects(
+    resolveModel('acme/no-such-model', { cacheDir: freshCache(), endpoint: hub.url, offline: false }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /acme\/no-such-model was not found on http:\/\/127\.0\.0\.1:\d+ \(404\)/.test(e.message) &&
+      /model id/.test(e.hint!),
+  );
 });
 
 test('a broken connection mid-file is a clear error and leaves no half-written file in the cache', async () => {
   const cacheDir = freshCache();
   hub.options.breakFile = { file: 'model.safetensors', afterBytes: 100_000 };
   try {
-    await assert.rejects(resolveModel(REPO, { cacheDir, endpoint: hub.url, offline: false }), (e: unknown) => e instanceof UserError && /cannot download distilbert-base-uncased/.test(e.message) && /Nothing half-downloaded was kept/.test(e.hint!));
+    await assert.rejects(
+      resolveModel(REPO, { cacheDir, endpoint: hub.url, offline: false }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /cannot download distilbert-base-uncased/.test(e.message) &&
+        /Nothing half-downloaded was kept/.test(e.hint!),
+    );
   } finally {
     hub.options.breakFile = undefined;
   }
   const root = repoFolder(cacheDir, REPO);
   const blobs = fs.readdirSync(path.join(root, 'blobs'));
-  assert.deepEqual(blobs.filter((b) => b.endsWith('.incomplete')), []);
+  assert.deepEqual(
+    blobs.filter((b) => b.endsWith('.incomplete')),
+    [],
+  );
   const safetensorsBytes = fs.readFileSync(path.join(modelFolder, 'model.safetensors'));
-  for (const blob of blobs) assert.notEqual(fs.statSync(path.join(root, 'blobs', blob)).size, 100_000, 'no truncated blob');
+  for (const blob of blobs)
+    assert.notEqual(fs.statSync(path.join(root, 'blobs', blob)).size, 100_000, 'no truncated blob');
   assert.ok(!fs.existsSync(path.join(root, 'snapshots', hub.commitOf(REPO), 'model.safetensors')));
   assert.ok(!fs.existsSync(path.join(root, 'refs', 'main')), 'no ref to an incomplete snapshot');
   // A retry completes the download.

@@ -7,4 +7,8 @@ before(async () => {
   await loadBackend('js');
 });
 
-test('a small DistilBERT from scratch learns UCI sentiment on the pure JavaScript cpu backend', { timeout: 120_000 }, (t) => learnsUciSentiment(t, 'cpu', 'cpu'));
+test(
+  'a small DistilBERT from scratch learns UCI sentiment on the pure JavaScript cpu backend',
+  { timeout: 120_000 },
+  (t) => learnsUciSentiment(t, 'cpu', 'cpu'),
+);

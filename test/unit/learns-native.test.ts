@@ -7,4 +7,8 @@ before(async () => {
   await loadBackend('native');
 });
 
-test('a small DistilBERT from scratch learns UCI sentiment on the native kernel backend (OpenBLAS addon)', { timeout: 120_000 }, (t) => learnsUciSentiment(t, 'cpu', 'native'));
+test(
+  'a small DistilBERT from scratch learns UCI sentiment on the native kernel backend (OpenBLAS addon)',
+  { timeout: 120_000 },
+  (t) => learnsUciSentiment(t, 'cpu', 'native'),
+);

@@ -7,4 +7,6 @@ before(async () => {
   await loadBackend('wasm');
 });
 
-test('a small DistilBERT from scratch learns UCI sentiment on the wasm backend', { timeout: 120_000 }, (t) => learnsUciSentiment(t, 'wasm', 'wasm'));
+test('a small DistilBERT from scratch learns UCI sentiment on the wasm backend', { timeout: 120_000 }, (t) =>
+  learnsUciSentiment(t, 'wasm', 'wasm'),
+);

@@ -2,4 +2,6 @@
 import { test } from 'node:test';
 import { STEPS, memoryStaysFlat } from './longRun';
 
-test(`${STEPS} steps on cpu: tensor count, tensor bytes and heap stay flat`, { timeout: 300_000 }, () => memoryStaysFlat('cpu'));
+test(`${STEPS} steps on cpu: tensor count, tensor bytes and heap stay flat`, { timeout: 300_000 }, () =>
+  memoryStaysFlat('cpu'),
+);

@@ -2,4 +2,6 @@
 import { test } from 'node:test';
 import { STEPS, memoryStaysFlat } from './longRun';
 
-test(`${STEPS} steps on wasm: tensor count, tensor bytes and heap stay flat`, { timeout: 300_000 }, () => memoryStaysFlat('wasm'));
+test(`${STEPS} steps on wasm: tensor count, tensor bytes and heap stay flat`, { timeout: 300_000 }, () =>
+  memoryStaysFlat('wasm'),
+);

@@ -10,12 +10,20 @@ import { REPO_ROOT } from './helpers';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 
-test('the defaultDevice setting offers exactly the schema\'s devices', () => {
-  assert.deepEqual(manifest.contributes.configuration.properties['distilbertFinetuner.defaultDevice'].enum, [...DEVICES]);
+test("the defaultDevice setting offers exactly the schema's devices", () => {
+  assert.deepEqual(manifest.contributes.configuration.properties['distilbertFinetuner.defaultDevice'].enum, [
+    ...DEVICES,
+  ]);
 });
 
 test('every command, the config language and the panel serializer are contributed under the ids the code uses', () => {
-  assert.deepEqual(manifest.contributes.commands.map((c: { command: string }) => c.command).sort(), Object.values(COMMANDS).sort());
-  assert.deepEqual(manifest.contributes.languages.map((l: { id: string }) => l.id), [LANGUAGE_ID]);
+  assert.deepEqual(
+    manifest.contributes.commands.map((c: { command: string }) => c.command).sort(),
+    Object.values(COMMANDS).sort(),
+  );
+  assert.deepEqual(
+    manifest.contributes.languages.map((l: { id: string }) => l.id),
+    [LANGUAGE_ID],
+  );
   assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${RUN_PANEL_VIEW_TYPE}`));
 });

@@ -24,12 +24,17 @@ before(async () => {
 
 function goldenBatch(): { batch: EncodedBatch; labels: Int32Array } {
   return {
-    batch: { inputIds: Int32Array.from(cases.batch.input_ids.flat()), attentionMask: Int32Array.from(cases.batch.attention_mask.flat()), batchSize: 4, seqLength: 12 },
+    batch: {
+      inputIds: Int32Array.from(cases.batch.input_ids.flat()),
+      attentionMask: Int32Array.from(cases.batch.attention_mask.flat()),
+      batchSize: 4,
+      seqLength: 12,
+    },
     labels: Int32Array.from(cases.batch.labels),
   };
 }
 
-test('every parameter\'s gradient norm matches the PyTorch reference', () => {
+test("every parameter's gradient norm matches the PyTorch reference", () => {
   const { model } = loadModel(GOLDEN, { seed: 0 });
   const { batch, labels } = goldenBatch();
   const { gradients } = model.lossAndGradients(batch, labels, undefined);
@@ -47,7 +52,10 @@ test('every parameter\'s gradient norm matches the PyTorch reference', () => {
 test('padded positions do not change the logits (mask invariance)', () => {
   const { model } = loadModel(GOLDEN, { seed: 0 });
   const { batch } = goldenBatch();
-  const scrambled = { ...batch, inputIds: batch.inputIds.map((id, i) => (batch.attentionMask[i] ? id : 1 + (i % 900))) };
+  const scrambled = {
+    ...batch,
+    inputIds: batch.inputIds.map((id, i) => (batch.attentionMask[i] ? id : 1 + (i % 900))),
+  };
   const a = model.logits(batch).dataSync();
   const b = model.logits(scrambled).dataSync();
   assert.deepEqual(Array.from(b), Array.from(a));
@@ -74,18 +82,40 @@ test('save -> load round-trips bit-exactly, with the names, dtypes and shapes of
   assert.deepEqual(config.id2label, { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' });
   assert.deepEqual(config.label2id, { LABEL_0: 0, LABEL_1: 1, LABEL_2: 2 });
   const reloaded = loadModel(folder, { seed: 0 });
-  for (const [name, tensor] of model.params) assert.deepEqual(Array.from(reloaded.model.params.get(name)!.dataSync()), Array.from(tensor.dataSync()), name);
+  for (const [name, tensor] of model.params)
+    assert.deepEqual(Array.from(reloaded.model.params.get(name)!.dataSync()), Array.from(tensor.dataSync()), name);
   disposeModel(model);
   disposeModel(reloaded.model);
 });
 
 test('a masked-LM base checkpoint: vocab_* dropped and listed, a new head initialized and listed, labels from the data', () => {
   const folder = writeTinyModel(tmp(), fixture('vocab/vocab.txt'));
-  const loaded = loadModel(folder, { seed: 42, labels: ['negative', 'neutral', 'positive'], displayName: 'distilbert-base-uncased' });
-  assert.deepEqual(loaded.unused.sort(), ['vocab_layer_norm.bias', 'vocab_layer_norm.weight', 'vocab_projector.bias', 'vocab_transform.bias', 'vocab_transform.weight']);
-  assert.deepEqual(loaded.newlyInitialized, ['pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight', 'classifier.bias']);
-  assert.match(loaded.messages.join('\n'), /Some weights of the model checkpoint at distilbert-base-uncased were not used when initializing DistilBertForSequenceClassification: \['vocab_/);
-  assert.match(loaded.messages.join('\n'), /newly initialized: \['pre_classifier\.weight', 'pre_classifier\.bias', 'classifier\.weight', 'classifier\.bias'\]/);
+  const loaded = loadModel(folder, {
+    seed: 42,
+    labels: ['negative', 'neutral', 'positive'],
+    displayName: 'distilbert-base-uncased',
+  });
+  assert.deepEqual(loaded.unused.sort(), [
+    'vocab_layer_norm.bias',
+    'vocab_layer_norm.weight',
+    'vocab_projector.bias',
+    'vocab_transform.bias',
+    'vocab_transform.weight',
+  ]);
+  assert.deepEqual(loaded.newlyInitialized, [
+    'pre_classifier.weight',
+    'pre_classifier.bias',
+    'classifier.weight',
+    'classifier.bias',
+  ]);
+  assert.match(
+    loaded.messages.join('\n'),
+    /Some weights of the model checkpoint at distilbert-base-uncased were not used when initializing DistilBertForSequenceClassification: \['vocab_/,
+  );
+  assert.match(
+    loaded.messages.join('\n'),
+    /newly initialized: \['pre_classifier\.weight', 'pre_classifier\.bias', 'classifier\.weight', 'classifier\.bias'\]/,
+  );
   assert.equal(loaded.model.config.id2label[2], 'positive');
   const classifier = loaded.model.params.get('classifier.weight')!;
   assert.deepEqual(classifier.shape, [32, 3], '[in, out] in memory');
@@ -111,11 +141,29 @@ test('names without the distilbert. prefix load, position_ids is ignored, F16 an
   };
   for (const [name, t] of source) {
     const short = name.replace(/^distilbert\./, '');
-    if (name.endsWith('word_embeddings.weight')) push(short, 'F16', t.shape, Buffer.from(Uint16Array.from(t.data, toHalf).buffer));
-    else if (name.endsWith('position_embeddings.weight')) push(short, 'BF16', t.shape, Buffer.from(Uint16Array.from(t.data, (x) => new Uint32Array(Float32Array.of(x).buffer)[0] >>> 16).buffer));
-    else push(short, 'F32', t.shape, Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)));
+    if (name.endsWith('word_embeddings.weight'))
+      push(short, 'F16', t.shape, Buffer.from(Uint16Array.from(t.data, toHalf).buffer));
+    else if (name.endsWith('position_embeddings.weight'))
+      push(
+        short,
+        'BF16',
+        t.shape,
+        Buffer.from(Uint16Array.from(t.data, (x) => new Uint32Array(Float32Array.of(x).buffer)[0] >>> 16).buffer),
+      );
+    else
+      push(
+        short,
+        'F32',
+        t.shape,
+        Buffer.from(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength)),
+      );
   }
-  push('embeddings.position_ids', 'I64', [1, 64], Buffer.from(BigInt64Array.from({ length: 64 }, (_, i) => BigInt(i)).buffer));
+  push(
+    'embeddings.position_ids',
+    'I64',
+    [1, 64],
+    Buffer.from(BigInt64Array.from({ length: 64 }, (_, i) => BigInt(i)).buffer),
+  );
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(json.length));
@@ -126,7 +174,8 @@ test('names without the distilbert. prefix load, position_ids is ignored, F16 an
   assert.deepEqual(loaded.newlyInitialized, []);
   const word = loaded.model.params.get('distilbert.embeddings.word_embeddings.weight')!.dataSync();
   const want = source.get('distilbert.embeddings.word_embeddings.weight')!.data;
-  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(word[i] - want[i]) <= Math.abs(want[i]) * 1e-3 + 1e-7, `f16 value ${i}`);
+  for (let i = 0; i < want.length; i++)
+    assert.ok(Math.abs(word[i] - want[i]) <= Math.abs(want[i]) * 1e-3 + 1e-7, `f16 value ${i}`);
   disposeModel(loaded.model);
 });
 
@@ -141,9 +190,18 @@ test('a missing or misshaped tensor is an error that names it', () => {
     return folder;
   };
   const missing = write((m) => m.delete('distilbert.transformer.layer.1.ffn.lin2.weight'));
-  assert.throws(() => loadModel(missing, { seed: 0 }), (e: unknown) => e instanceof UserError && /no tensor distilbert\.transformer\.layer\.1\.ffn\.lin2\.weight/.test(e.message));
-  const misshaped = write((m) => m.set('distilbert.transformer.layer.0.attention.q_lin.weight', { shape: [16, 64], data: new Float32Array(1024) }));
-  assert.throws(() => loadModel(misshaped, { seed: 0 }), /tensor distilbert\.transformer\.layer\.0\.attention\.q_lin\.weight has shape \[16,64\], the config needs \[32,32\]/);
+  assert.throws(
+    () => loadModel(missing, { seed: 0 }),
+    (e: unknown) =>
+      e instanceof UserError && /no tensor distilbert\.transformer\.layer\.1\.ffn\.lin2\.weight/.test(e.message),
+  );
+  const misshaped = write((m) =>
+    m.set('distilbert.transformer.layer.0.attention.q_lin.weight', { shape: [16, 64], data: new Float32Array(1024) }),
+  );
+  assert.throws(
+    () => loadModel(misshaped, { seed: 0 }),
+    /tensor distilbert\.transformer\.layer\.0\.attention\.q_lin\.weight has shape \[16,64\], the config needs \[32,32\]/,
+  );
 });
 
 test('a folder with a config and no weights trains from scratch, and says so loudly', () => {
@@ -151,7 +209,9 @@ test('a folder with a config and no weights trains from scratch, and says so lou
   const loaded = loadModel(folder, { seed: 1, labels: ['a', 'b'] });
   assert.equal(loaded.fromScratch, true);
   assert.match(loaded.messages[0], /FROM SCRATCH/);
-  const pad = tf.slice(loaded.model.params.get('distilbert.embeddings.word_embeddings.weight')!, [0, 0], [1, 32]).dataSync();
+  const pad = tf
+    .slice(loaded.model.params.get('distilbert.embeddings.word_embeddings.weight')!, [0, 0], [1, 32])
+    .dataSync();
   assert.deepEqual(Array.from(pad), new Array(32).fill(0), 'the padding row starts at zero');
   disposeModel(loaded.model);
 });
@@ -159,8 +219,14 @@ test('a folder with a config and no weights trains from scratch, and says so lou
 test('a truncated or garbled safetensors file is a clear error', () => {
   const bytes = fs.readFileSync(`${GOLDEN}/model.safetensors`);
   const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
-  assert.throws(() => parseSafetensors(bytes.subarray(0, headerEnd + 100)), /not a valid safetensors file: tensor .* has data offsets .* outside the 100 data bytes/);
-  assert.throws(() => parseSafetensors(bytes.subarray(0, 1000)), /not a valid safetensors file: header length \d+ does not fit in 1000 bytes/);
+  assert.throws(
+    () => parseSafetensors(bytes.subarray(0, headerEnd + 100)),
+    /not a valid safetensors file: tensor .* has data offsets .* outside the 100 data bytes/,
+  );
+  assert.throws(
+    () => parseSafetensors(bytes.subarray(0, 1000)),
+    /not a valid safetensors file: header length \d+ does not fit in 1000 bytes/,
+  );
   assert.throws(() => parseSafetensors(Buffer.from('garbage!garbage!')), /not a valid safetensors file/);
   assert.throws(() => parseSafetensors(bytes.subarray(0, 4)), /it has 4 bytes/);
 });

@@ -16,25 +16,44 @@ function native(): NativeAddon {
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])),
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
 /** C = op(A) op(B) by loops, row-major. */
-function naiveGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, A: ArrayLike<number>, B: ArrayLike<number>, aAt = (i: number, k: number) => (tA ? A[k * M + i] : A[i * K + k]), bAt = (k: number, j: number) => (tB ? B[j * K + k] : B[k * N + j])): Float64Array {
+function naiveGemm(
+  tA: boolean,
+  tB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  aAt = (i: number, k: number) => (tA ? A[k * M + i] : A[i * K + k]),
+  bAt = (k: number, j: number) => (tB ? B[j * K + k] : B[k * N + j]),
+): Float64Array {
   const C = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += aAt(i, k) * bAt(k, j);
-    C[i * N + j] = s;
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += aAt(i, k) * bAt(k, j);
+      C[i * N + j] = s;
+    }
   return C;
 }
 
 test('gemm: every transpose combination, bias, and batches with broadcasting', () => {
   const n = native();
   const [M, N, K] = [5, 7, 3];
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const A = rand(M * K);
     const B = rand(K * N);
     const C = new Float32Array(M * N);
@@ -60,12 +79,26 @@ test('gemmHeads: per-head products read in place from [rows, D]', () => {
   const k = rand(B * T * D);
   const scores = new Float32Array(B * H * T * T);
   const heads = (data: Float32Array) => ({ data, ld: D, batchStride: T * D, headStride: dh });
-  n.gemmHeads({ transposeB: true, M: T, N: T, K: dh, alpha: 0.5, a: heads(q), b: heads(k), c: { data: scores, ld: T, batchStride: H * T * T, headStride: T * T }, batches: B, heads: H });
-  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
-    let s = 0;
-    for (let d = 0; d < dh; d++) s += q[b * T * D + i * D + h * dh + d] * k[b * T * D + j * D + h * dh + d];
-    assert.ok(Math.abs(scores[((b * H + h) * T + i) * T + j] - 0.5 * s) < 1e-5);
-  }
+  n.gemmHeads({
+    transposeB: true,
+    M: T,
+    N: T,
+    K: dh,
+    alpha: 0.5,
+    a: heads(q),
+    b: heads(k),
+    c: { data: scores, ld: T, batchStride: H * T * T, headStride: T * T },
+    batches: B,
+    heads: H,
+  });
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < T; i++)
+        for (let j = 0; j < T; j++) {
+          let s = 0;
+          for (let d = 0; d < dh; d++) s += q[b * T * D + i * D + h * dh + d] * k[b * T * D + j * D + h * dh + d];
+          assert.ok(Math.abs(scores[((b * H + h) * T + i) * T + j] - 0.5 * s) < 1e-5);
+        }
 });
 
 test('layerNorm and its gradient match the double-precision formulas', () => {
@@ -101,7 +134,18 @@ test('layerNorm and its gradient match the double-precision formulas', () => {
   n.layerNormGrad({ dy, xhat, rstd, gamma, rows, dim, dx, dGamma: dgamma, dBeta: dbeta });
   const objective = (input: Float32Array) => {
     const out = new Float32Array(rows * dim);
-    n.layerNorm({ x: input, gamma, beta, rows, dim, eps: 1e-12, y: out, xhat: new Float32Array(rows * dim), rstd: new Float32Array(rows), residual });
+    n.layerNorm({
+      x: input,
+      gamma,
+      beta,
+      rows,
+      dim,
+      eps: 1e-12,
+      y: out,
+      xhat: new Float32Array(rows * dim),
+      rstd: new Float32Array(rows),
+      residual,
+    });
     return out.reduce((a, v, i) => a + v * dy[i], 0);
   };
   for (const i of [0, 7, 23]) {
@@ -111,7 +155,14 @@ test('layerNorm and its gradient match the double-precision formulas', () => {
     minus[i] -= 1e-2;
     assert.ok(Math.abs((objective(plus) - objective(minus)) / 2e-2 - dx[i]) < 2e-2, `dx[${i}]`);
   }
-  close(dbeta, Array.from({ length: dim }, (_, i) => Array.from({ length: rows }, (_, r) => dy[r * dim + i]).reduce((a, b) => a + b, 0)), 1e-5, 'dbeta');
+  close(
+    dbeta,
+    Array.from({ length: dim }, (_, i) =>
+      Array.from({ length: rows }, (_, r) => dy[r * dim + i]).reduce((a, b) => a + b, 0),
+    ),
+    1e-5,
+    'dbeta',
+  );
 });
 
 /** erf by its Taylor series (exact enough for |x| < 4 in double). */
@@ -136,7 +187,7 @@ test('exact GELU and its derivative', () => {
   for (let i = 0; i < z.length; i += 997) {
     const x = z[i];
     assert.ok(Math.abs(y[i] - 0.5 * x * (1 + erf(x / Math.SQRT2))) < 2e-6, `gelu(${x})`);
-    const derivative = 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI);
+    const derivative = 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI);
     assert.ok(Math.abs(dz[i] - dy[i] * derivative) < 5e-6, `gelu'(${x})`);
   }
 });
@@ -151,7 +202,12 @@ test('masked softmax and its gradient through a dropout mask', () => {
   for (let r = 0; r < rows; r++) {
     const e = Array.from({ length: cols }, (_, i) => (i === 4 ? 0 : Math.exp(x[r * cols + i])));
     const s = e.reduce((a, b) => a + b, 0);
-    close(w.subarray(r * cols, (r + 1) * cols), e.map((v) => v / s), 1e-6, `row ${r}`);
+    close(
+      w.subarray(r * cols, (r + 1) * cols),
+      e.map((v) => v / s),
+      1e-6,
+      `row ${r}`,
+    );
   }
   const dw = rand(rows * cols);
   const drop = Float32Array.from({ length: rows * cols }, (_, i) => (i % 3 ? 1.25 : 0));
@@ -160,7 +216,12 @@ test('masked softmax and its gradient through a dropout mask', () => {
   for (let r = 0; r < rows; r++) {
     const g = Array.from({ length: cols }, (_, i) => dw[r * cols + i] * drop[r * cols + i]);
     const dot = g.reduce((a, v, i) => a + v * w[r * cols + i], 0);
-    close(ds.subarray(r * cols, (r + 1) * cols), g.map((v, i) => w[r * cols + i] * (v - dot)), 1e-6, `ds row ${r}`);
+    close(
+      ds.subarray(r * cols, (r + 1) * cols),
+      g.map((v, i) => w[r * cols + i] * (v - dot)),
+      1e-6,
+      `ds row ${r}`,
+    );
   }
 });
 
@@ -195,7 +256,19 @@ test('fused AdamW equals the step-by-step torch.optim.AdamW formulas', () => {
     const vi = Math.fround(Math.fround(v[i] * b2) + Math.fround(grad * grad * (1 - b2)));
     return pi * (1 - lr * wd) - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
   });
-  n.adamw({ param: p, grad: g, expAvg: m, expAvgSq: v, decay: 1 - lr * wd, beta1: b1, beta2: b2, epsilon: eps, stepSize, bc2Sqrt, gradScale: scale });
+  n.adamw({
+    param: p,
+    grad: g,
+    expAvg: m,
+    expAvgSq: v,
+    decay: 1 - lr * wd,
+    beta1: b1,
+    beta2: b2,
+    epsilon: eps,
+    stepSize,
+    bc2Sqrt,
+    gradScale: scale,
+  });
   close(p, expected, 1e-6, 'p');
 });
 
@@ -212,9 +285,19 @@ test('permute, element-wise arithmetic, gathers and scatter-adds', () => {
   const row = rand(4);
   const sum = new Float32Array(12);
   n.binary(BinaryOp.Add, a, row, sum, Broadcast.RepeatB);
-  close(sum, Array.from(a, (v, i) => v + row[i % 4]), 1e-7, 'row broadcast');
+  close(
+    sum,
+    Array.from(a, (v, i) => v + row[i % 4]),
+    1e-7,
+    'row broadcast',
+  );
   n.binary(BinaryOp.Div, a, Float32Array.of(2), sum, Broadcast.ScalarB);
-  close(sum, Array.from(a, (v) => v / 2), 1e-7, 'scalar divide');
+  close(
+    sum,
+    Array.from(a, (v) => v / 2),
+    1e-7,
+    'scalar divide',
+  );
   const table = rand(5 * 3);
   const gathered = new Float32Array(2 * 3);
   n.gatherRows(table, Int32Array.of(4, 0), 3, gathered);
@@ -229,34 +312,131 @@ test('every kernel refuses a buffer shorter than its dimensions say, naming it, 
   const n = native();
   const [M, N, K] = [4, 3, 2];
   const c = new Float32Array(M * N).fill(7);
-  assert.throws(() => n.gemm({ M, N, K, a: rand(M * K - 1), b: rand(K * N), c }), /gemm: A has 7 elements; the kernel needs 8/);
+  assert.throws(
+    () => n.gemm({ M, N, K, a: rand(M * K - 1), b: rand(K * N), c }),
+    /gemm: A has 7 elements; the kernel needs 8/,
+  );
   assert.throws(() => n.gemm({ M, N, K, a: rand(M * K), b: rand(K * N), c: new Float32Array(M * N - 1) }), /gemm: C/);
-  assert.throws(() => n.gemm({ M, N, K, a: rand(2 * M * K), b: rand(K * N), c, batch: 2, strideA: M * K, strideC: M * N }), /gemm: C has 12 elements; the kernel needs 24/);
+  assert.throws(
+    () => n.gemm({ M, N, K, a: rand(2 * M * K), b: rand(K * N), c, batch: 2, strideA: M * K, strideC: M * N }),
+    /gemm: C has 12 elements; the kernel needs 24/,
+  );
   assert.throws(() => n.gemm({ M, N, K, a: rand(M * K), b: rand(K * N), c, bias: rand(N - 1) }), /gemm: bias/);
-  assert.ok(c.every((v) => v === 7), 'a refused call writes nothing');
-  const matrices = (data: Float32Array, ld: number, batchStride: number, headStride: number) => ({ data, ld, batchStride, headStride });
+  assert.ok(
+    c.every((v) => v === 7),
+    'a refused call writes nothing',
+  );
+  const matrices = (data: Float32Array, ld: number, batchStride: number, headStride: number) => ({
+    data,
+    ld,
+    batchStride,
+    headStride,
+  });
   // Two batches of two heads of 3x2 in [rows=3, D=4]: the last head of the last batch ends at element 23.
   const per = { M: 3, N: 3, K: 2, batches: 2, heads: 2 };
   const scores = new Float32Array(2 * 2 * 9);
-  assert.throws(() => n.gemmHeads({ ...per, transposeB: true, a: matrices(rand(23), 4, 12, 2), b: matrices(rand(24), 4, 12, 2), c: matrices(scores, 3, 18, 9) }), /gemmHeads: A has 23 elements; the kernel needs 24/);
-  assert.throws(() => n.gemmHeads({ ...per, transposeB: true, a: matrices(rand(24), 4, 12, 2), b: matrices(rand(24), 4, 12, 2), c: matrices(scores.subarray(1), 3, 18, 9) }), /gemmHeads: C/);
+  assert.throws(
+    () =>
+      n.gemmHeads({
+        ...per,
+        transposeB: true,
+        a: matrices(rand(23), 4, 12, 2),
+        b: matrices(rand(24), 4, 12, 2),
+        c: matrices(scores, 3, 18, 9),
+      }),
+    /gemmHeads: A has 23 elements; the kernel needs 24/,
+  );
+  assert.throws(
+    () =>
+      n.gemmHeads({
+        ...per,
+        transposeB: true,
+        a: matrices(rand(24), 4, 12, 2),
+        b: matrices(rand(24), 4, 12, 2),
+        c: matrices(scores.subarray(1), 3, 18, 9),
+      }),
+    /gemmHeads: C/,
+  );
   const [rows, dim] = [3, 4];
-  const ln = { x: rand(rows * dim), gamma: rand(dim), beta: rand(dim), rows, dim, eps: 1e-12, y: new Float32Array(rows * dim), xhat: new Float32Array(rows * dim), rstd: new Float32Array(rows) };
+  const ln = {
+    x: rand(rows * dim),
+    gamma: rand(dim),
+    beta: rand(dim),
+    rows,
+    dim,
+    eps: 1e-12,
+    y: new Float32Array(rows * dim),
+    xhat: new Float32Array(rows * dim),
+    rstd: new Float32Array(rows),
+  };
   assert.throws(() => n.layerNorm({ ...ln, gamma: rand(dim - 1) }), /layerNorm: gamma/);
   assert.throws(() => n.layerNorm({ ...ln, rstd: new Float32Array(rows - 1) }), /layerNorm: rstd/);
   assert.throws(() => n.layerNorm({ ...ln, residual: rand(rows * dim - 1) }), /layerNorm: residual/);
-  assert.throws(() => n.layerNormGrad({ dy: rand(rows * dim), xhat: rand(rows * dim), rstd: rand(rows), gamma: rand(dim), rows, dim, dx: new Float32Array(rows * dim), dGamma: new Float32Array(dim), dBeta: new Float32Array(dim - 1) }), /layerNormGrad: dBeta/);
+  assert.throws(
+    () =>
+      n.layerNormGrad({
+        dy: rand(rows * dim),
+        xhat: rand(rows * dim),
+        rstd: rand(rows),
+        gamma: rand(dim),
+        rows,
+        dim,
+        dx: new Float32Array(rows * dim),
+        dGamma: new Float32Array(dim),
+        dBeta: new Float32Array(dim - 1),
+      }),
+    /layerNormGrad: dBeta/,
+  );
   assert.throws(() => n.softmax({ x: rand(6), rows: 2, cols: 3, y: new Float32Array(5) }), /softmax: y/);
-  assert.throws(() => n.softmax({ x: rand(6), rows: 2, cols: 3, y: new Float32Array(6), maskBias: rand(3), rowsPerMask: 1 }), /softmax: maskBias has 3 elements; the kernel needs 6/);
-  assert.throws(() => n.softmaxGrad({ weights: rand(6), dWeights: rand(6), rows: 2, cols: 3, dScores: new Float32Array(6), dropMask: rand(5) }), /softmaxGrad: dropMask/);
+  assert.throws(
+    () => n.softmax({ x: rand(6), rows: 2, cols: 3, y: new Float32Array(6), maskBias: rand(3), rowsPerMask: 1 }),
+    /softmax: maskBias has 3 elements; the kernel needs 6/,
+  );
+  assert.throws(
+    () =>
+      n.softmaxGrad({
+        weights: rand(6),
+        dWeights: rand(6),
+        rows: 2,
+        cols: 3,
+        dScores: new Float32Array(6),
+        dropMask: rand(5),
+      }),
+    /softmaxGrad: dropMask/,
+  );
   assert.throws(() => n.gelu(rand(10), new Float32Array(9)), /gelu: y/);
   assert.throws(() => n.geluGrad(rand(10), rand(9), new Float32Array(10)), /geluGrad: dy/);
-  assert.throws(() => n.adamw({ param: rand(10), grad: rand(10), expAvg: rand(9), expAvgSq: rand(10), decay: 1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, stepSize: 1e-3, bc2Sqrt: 1, gradScale: 1 }), /adamw: expAvg has 9/);
+  assert.throws(
+    () =>
+      n.adamw({
+        param: rand(10),
+        grad: rand(10),
+        expAvg: rand(9),
+        expAvgSq: rand(10),
+        decay: 1,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        stepSize: 1e-3,
+        bc2Sqrt: 1,
+        gradScale: 1,
+      }),
+    /adamw: expAvg has 9/,
+  );
   assert.throws(() => n.permute(rand(23), new Float32Array(24), [2, 3, 4], [2, 1, 0]), /permute: x/);
   assert.throws(() => n.permute(rand(24), new Float32Array(24), [2, 3, 4], [0, 0, 1]), /perm a permutation/);
-  assert.throws(() => n.binary(BinaryOp.Add, rand(12), rand(5), new Float32Array(12), Broadcast.RepeatB), /do not fit broadcast mode 2/);
-  assert.throws(() => n.binary(BinaryOp.Add, rand(12), rand(11), new Float32Array(12), Broadcast.SameShape), /do not fit/);
+  assert.throws(
+    () => n.binary(BinaryOp.Add, rand(12), rand(5), new Float32Array(12), Broadcast.RepeatB),
+    /do not fit broadcast mode 2/,
+  );
+  assert.throws(
+    () => n.binary(BinaryOp.Add, rand(12), rand(11), new Float32Array(12), Broadcast.SameShape),
+    /do not fit/,
+  );
   assert.throws(() => n.addN(new Float32Array(4), [rand(4), rand(3)]), /addN: input/);
   assert.throws(() => n.gatherRows(rand(15), Int32Array.of(1, 2), 3, new Float32Array(5)), /gatherRows: out/);
-  assert.throws(() => n.scatterAddRows(rand(5), Int32Array.of(1, 2), 3, new Float32Array(15)), /scatterAddRows: updates/);
+  assert.throws(
+    () => n.scatterAddRows(rand(5), Int32Array.of(1, 2), 3, new Float32Array(15)),
+    /scatterAddRows: updates/,
+  );
 });

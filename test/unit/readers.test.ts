@@ -29,7 +29,10 @@ test('CSV rows become objects keyed by the header, with their location', async (
 });
 
 test('semicolon CSV, TSV, JSON lines and JSON arrays read the same', async () => {
-  const expected = [{ text: 'x', label: 'a' }, { text: 'y', label: 'b' }];
+  const expected = [
+    { text: 'x', label: 'a' },
+    { text: 'y', label: 'b' },
+  ];
   for (const [name, text] of [
     ['s.csv', 'text;label\nx;a\ny;b\n'],
     ['t.tsv', 'text\tlabel\nx\ta\ny\tb\n'],
@@ -37,21 +40,37 @@ test('semicolon CSV, TSV, JSON lines and JSON arrays read the same', async () =>
     ['j.json', JSON.stringify(expected)],
     ['d.json', JSON.stringify({ data: expected })],
   ]) {
-    assert.deepEqual((await all(write(name, text))).map((r) => r.values), expected, name);
+    assert.deepEqual(
+      (await all(write(name, text))).map((r) => r.values),
+      expected,
+      name,
+    );
   }
 });
 
 test('a row with the wrong number of fields names its line and the fix', async () => {
   const file = write('bad.csv', 'text,label\nok,pos\nnot, quoted,neg\n');
-  await assert.rejects(all(file), (e: unknown) => e instanceof UserError && e.message === 'bad.csv:3: 3 fields, but the header has 2 (delimiter ",")' && /quoted/.test(e.hint!));
+  await assert.rejects(
+    all(file),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message === 'bad.csv:3: 3 fields, but the header has 2 (delimiter ",")' &&
+      /quoted/.test(e.hint!),
+  );
 });
 
 test('broken JSON lines, empty and missing files are user errors with a place', async () => {
-  await assert.rejects(all(write('bad.jsonl', '{"text":"a","label":1}\n{"text": oops}\n')), /bad\.jsonl:2: invalid JSON/);
+  await assert.rejects(
+    all(write('bad.jsonl', '{"text":"a","label":1}\n{"text": oops}\n')),
+    /bad\.jsonl:2: invalid JSON/,
+  );
   await assert.rejects(all(write('empty.csv', '')), /empty\.csv: the file is empty/);
   await assert.rejects(all(path.join(dir, 'nope.csv')), /no such file/);
   await assert.rejects(all(write('arr.json', '[1, 2]')), /arr\.json item 1: expected a JSON object/);
-  await assert.rejects(all(write('q.csv', 'text,label\n"open,1\n')), /q\.csv:2: a quoted field starts here and is never closed/);
+  await assert.rejects(
+    all(write('q.csv', 'text,label\n"open,1\n')),
+    /q\.csv:2: a quoted field starts here and is never closed/,
+  );
 });
 
 test('columns come from the header without reading the whole file', () => {
@@ -61,21 +80,36 @@ test('columns come from the header without reading the whole file', () => {
 });
 
 test('the real datasets read completely, and their columns are guessed right', async () => {
-  for (const [file, count] of [['data/uci_sentiment.csv', 3000], ['data/spamassassin.csv', 5857]] as const) {
+  for (const [file, count] of [
+    ['data/uci_sentiment.csv', 3000],
+    ['data/spamassassin.csv', 5857],
+  ] as const) {
     const rows = await all(fixture(file));
     assert.equal(rows.length, count, file);
-    const guess = guessColumns(readColumnsSync(fixture(file))!, rows.slice(0, 2000).map((r) => r.values));
+    const guess = guessColumns(
+      readColumnsSync(fixture(file))!,
+      rows.slice(0, 2000).map((r) => r.values),
+    );
     assert.equal(guess.textColumn, 'text', file);
     assert.equal(guess.labelColumn, 'label', file);
   }
 });
 
 test('column guessing: longest strings for text, few distinct values for labels, names break ties', () => {
-  const rows = Array.from({ length: 40 }, (_, i) => ({ id: String(i), body: `a fairly long review number ${i}`, title: `t${i}`, stars: String(1 + (i % 5)), split: i % 2 ? 'a' : 'b' }));
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    id: String(i),
+    body: `a fairly long review number ${i}`,
+    title: `t${i}`,
+    stars: String(1 + (i % 5)),
+    split: i % 2 ? 'a' : 'b',
+  }));
   const guess = guessColumns(['id', 'body', 'title', 'stars', 'split'], rows);
   assert.equal(guess.textColumn, 'body');
   assert.equal(guess.labelColumn, 'split');
-  const named = guessColumns(['text', 'sentiment', 'other'], rows.map((r, i) => ({ text: r.body, sentiment: i % 3 ? 'pos' : 'neg', other: i % 2 ? 'x' : 'y' })));
+  const named = guessColumns(
+    ['text', 'sentiment', 'other'],
+    rows.map((r, i) => ({ text: r.body, sentiment: i % 3 ? 'pos' : 'neg', other: i % 2 ? 'x' : 'y' })),
+  );
   assert.equal(named.labelColumn, 'sentiment');
   assert.equal(named.reasons.length, 2);
 });
@@ -90,7 +124,11 @@ test('a UTF-8 byte-order mark is dropped in every format (the decoder does it on
   ];
   for (const file of files) {
     const rows = await all(file);
-    assert.deepEqual(rows.map((r) => r.values), [{ text: 'good', label: 'pos' }], file);
+    assert.deepEqual(
+      rows.map((r) => r.values),
+      [{ text: 'good', label: 'pos' }],
+      file,
+    );
     assert.deepEqual(readColumnsSync(file), ['text', 'label'], file);
   }
 });

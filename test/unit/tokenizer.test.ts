@@ -24,15 +24,28 @@ async function referenceIds(text: string, pair?: string): Promise<number[]> {
 }
 
 const EDGE_CASES = [
-  '', '   ', 'Hello, my dog is cute', 'Café naïve résumé', 'ÀÉÎÕÜ ñ ç ß ø',
-  'ΟΔΟΣ ΣΟΦΟΣ', 'İstanbul', 'ﬁnance ﬂow', // lowercase per character, ligatures
-  '中文字 日本語 한국어', '𠀀𠀁𪜀 𫝀', '\u{2B820}\u{2B91F}|\u{2B920}\u{2CEAF}', // CJK, Extension B, the fast tokenizer's E range
+  '',
+  '   ',
+  'Hello, my dog is cute',
+  'Café naïve résumé',
+  'ÀÉÎÕÜ ñ ç ß ø',
+  'ΟΔΟΣ ΣΟΦΟΣ',
+  'İstanbul',
+  'ﬁnance ﬂow', // lowercase per character, ligatures
+  '中文字 日本語 한국어',
+  '𠀀𠀁𪜀 𫝀',
+  '\u{2B820}\u{2B91F}|\u{2B920}\u{2CEAF}', // CJK, Extension B, the fast tokenizer's E range
   'a\u0000b\u00adc\ufffdd\u200be\u0085f\u000bg', // NUL, soft hyphen, replacement, ZWSP, NEL, VT
   'a\u0378b c\ue000d e\u{F0000}f g\u{E0001}h \uffff', // unassigned (kept), private use, tag, noncharacter
   'tab\tnew\nline\r\nnbsp\u00a0ideo\u3000space',
-  'x'.repeat(100), 'x'.repeat(101), 'supercalifragilisticexpialidocious', 'unaffable',
+  'x'.repeat(100),
+  'x'.repeat(101),
+  'supercalifragilisticexpialidocious',
+  'unaffable',
   '$5 <3 =) ^_^ `~| «quotes» ¿qué? — dash… ellipsis',
-  'hello[SEP]world [MASK] [sep] [CLS][PAD] [UNK]', '[[SEP]]', 'emoji 😀👍🏽 flags 🇫🇷',
+  'hello[SEP]world [MASK] [sep] [CLS][PAD] [UNK]',
+  '[[SEP]]',
+  'emoji 😀👍🏽 flags 🇫🇷',
   'http://example.com/a?b=c&d=e user@example.com #hashtag @mention',
 ];
 
@@ -42,11 +55,12 @@ test('known encodings of the bert-base-uncased vocabulary', () => {
   assert.deepEqual(ours.tokenize('unaffable'), ['una', '##ffa', '##ble']);
 });
 
-test('edge cases give the fast tokenizer\'s ids', async () => {
-  for (const text of EDGE_CASES) assert.deepEqual(ours.encode(text).inputIds, await referenceIds(text), JSON.stringify(text));
+test("edge cases give the fast tokenizer's ids", async () => {
+  for (const text of EDGE_CASES)
+    assert.deepEqual(ours.encode(text).inputIds, await referenceIds(text), JSON.stringify(text));
 });
 
-test('CJK: BMP and Extension B characters are split; U+2B820..U+2B91F is not (the fast tokenizer\'s table)', () => {
+test("CJK: BMP and Extension B characters are split; U+2B820..U+2B91F is not (the fast tokenizer's table)", () => {
   assert.deepEqual(ours.tokenize('中文'), ['中', '文']);
   assert.equal(ours.tokenize('𠀀𠀁').length, 2);
   assert.deepEqual(ours.tokenize('\u{2B820}\u{2B821}'), ['[UNK]']);
@@ -57,7 +71,7 @@ test('words over 100 characters are [UNK]; special tokens in the text are recogn
   assert.deepEqual(ours.encode('a [SEP] b').inputIds, [101, 1037, 102, 1038, 102]);
 });
 
-test('every sentence of the real datasets gives the fast tokenizer\'s ids', async () => {
+test("every sentence of the real datasets gives the fast tokenizer's ids", async () => {
   const texts: string[] = [];
   for (const file of ['data/uci_sentiment.csv', 'data/spamassassin.csv']) {
     const { readRows } = await import('../../src/core/data/readers');
@@ -79,7 +93,13 @@ test('pairs with longest_first truncation and max_length padding match the fast 
     // (a const enum in the binding's types: its value is the string)
     reference.setTruncation(maxLength, { strategy: 'LongestFirst' } as unknown as TruncationOptions);
     reference.setPadding({ maxLength, padId: 0, padToken: '[PAD]' });
-    for (const [x, y] of [[a, b], [b, a], [a, a], [a, undefined], [b, undefined]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+      [a, a],
+      [a, undefined],
+      [b, undefined],
+    ] as const) {
       const expected = await reference.encode(x, y ?? null);
       const got = ours.encode(x, y, { maxLength, padToMaxLength: true });
       assert.deepEqual(got.inputIds, expected.getIds(), `max ${maxLength} ${y === undefined ? 'single' : 'pair'}`);
@@ -93,7 +113,8 @@ test('pairs with longest_first truncation and max_length padding match the fast 
 test('saved tokenizer files load back to the same ids, from tokenizer.json and from vocab.txt alone', () => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tok-save-'));
   ours.save(folder);
-  for (const name of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) assert.ok(fs.existsSync(path.join(folder, name)), name);
+  for (const name of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'])
+    assert.ok(fs.existsSync(path.join(folder, name)), name);
   const fromJson = BertTokenizer.fromFolder(folder);
   fs.rmSync(path.join(folder, 'tokenizer.json'));
   const fromVocab = BertTokenizer.fromFolder(folder);
@@ -101,5 +122,8 @@ test('saved tokenizer files load back to the same ids, from tokenizer.json and f
     assert.deepEqual(fromJson.encode(text).inputIds, ours.encode(text).inputIds);
     assert.deepEqual(fromVocab.encode(text).inputIds, ours.encode(text).inputIds);
   }
-  assert.equal(JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')).tokenizer_class, 'DistilBertTokenizer');
+  assert.equal(
+    JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')).tokenizer_class,
+    'DistilBertTokenizer',
+  );
 });

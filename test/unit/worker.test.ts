@@ -14,20 +14,39 @@ import type { TrainingConfig } from '../../src/core/config/schema';
 
 const WORKER = path.join(REPO_ROOT, 'dist', 'worker.js');
 const dir = tempDir('worker');
-const KEYS = { model: './small-model', train_file: 'reviews.csv', learning_rate: 1e-3, num_train_epochs: 2, per_device_train_batch_size: 8, max_length: 32, device: 'wasm' };
+const KEYS = {
+  model: './small-model',
+  train_file: 'reviews.csv',
+  learning_rate: 1e-3,
+  num_train_epochs: 2,
+  per_device_train_batch_size: 8,
+  max_length: 32,
+  device: 'wasm',
+};
 
 before(() => {
   smallModel(path.join(dir, 'small-model'));
   uciSample(dir, 200);
 });
 
-interface Finished { messages: WorkerMessage[]; code: number | null; signal: NodeJS.Signals | null; process: TrainingProcess }
+interface Finished {
+  messages: WorkerMessage[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  process: TrainingProcess;
+}
 
-function launch(config: TrainingConfig, onMessage: (m: WorkerMessage, p: TrainingProcess) => void = () => undefined): Promise<Finished> {
+function launch(
+  config: TrainingConfig,
+  onMessage: (m: WorkerMessage, p: TrainingProcess) => void = () => undefined,
+): Promise<Finished> {
   return new Promise((resolve) => {
     const messages: WorkerMessage[] = [];
     const child: TrainingProcess = new TrainingProcess({
-      workerPath: WORKER, config, configFile: path.join(dir, 'run.finetune.yaml'), runId: `run-${Date.now()}`,
+      workerPath: WORKER,
+      config,
+      configFile: path.join(dir, 'run.finetune.yaml'),
+      runId: `run-${Date.now()}`,
       onMessage: (m) => {
         messages.push(m);
         onMessage(m, child);
@@ -46,14 +65,28 @@ test('a run speaks the protocol in order and exits 0', async () => {
   assert.equal(types[types.length - 1], 'finished', 'nothing follows the final message');
   assert.ok(messages.every((m) => m.run_id === messages[0].run_id));
   const started = messages.find((m) => m.type === 'started')!;
-  assert.ok(started.type === 'started' && started.total_steps === 40 && started.backend === 'wasm' && started.labels.join() === 'negative,positive');
+  assert.ok(
+    started.type === 'started' &&
+      started.total_steps === 40 &&
+      started.backend === 'wasm' &&
+      started.labels.join() === 'negative,positive',
+  );
   const progress = messages.filter((m) => m.type === 'progress');
-  assert.deepEqual(progress.map((m) => m.type === 'progress' && m.step), Array.from({ length: 40 }, (_, i) => i + 1));
+  assert.deepEqual(
+    progress.map((m) => m.type === 'progress' && m.step),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+  );
   const rows = messages.filter((m) => m.type === 'evaluation');
-  assert.deepEqual(rows.map((m) => m.type === 'evaluation' && m.epoch), [1, 2]);
+  assert.deepEqual(
+    rows.map((m) => m.type === 'evaluation' && m.epoch),
+    [1, 2],
+  );
   const finished = messages.find((m) => m.type === 'finished')!;
   assert.ok(finished.type === 'finished' && fs.existsSync(finished.model_card));
-  assert.deepEqual(finished.type === 'finished' && finished.metrics.confusion_matrix.flat().reduce((a, b) => a + b, 0), 40);
+  assert.deepEqual(
+    finished.type === 'finished' && finished.metrics.confusion_matrix.flat().reduce((a, b) => a + b, 0),
+    40,
+  );
 });
 
 test('cancel stops at the next step with a checkpoint, and exits 0', async () => {
@@ -87,7 +120,13 @@ test('a worker killed with SIGKILL is reported as failed with its last output; i
   assert.deepEqual(checkpoints.sort(), ['checkpoint-4', 'checkpoint-8']);
   assert.equal(killedAfter, 8);
 
-  const { config: resume } = writeConfig(dir, { ...KEYS, output_dir: 'killed', save_strategy: 'steps', save_steps: 4, resume_from_checkpoint: true });
+  const { config: resume } = writeConfig(dir, {
+    ...KEYS,
+    output_dir: 'killed',
+    save_strategy: 'steps',
+    save_steps: 4,
+    resume_from_checkpoint: true,
+  });
   const resumed = await launch(resume);
   assert.equal(resumed.code, 0);
   const started = resumed.messages.find((m) => m.type === 'started');
@@ -117,7 +156,9 @@ test('when its parent dies, the worker stops too', async () => {
     worker.send({ type: 'start', run_id: 'orphan', config: ${JSON.stringify(config)}, config_file: 'x' });
   `;
   const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const workerPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().split('\n')[0]))));
+  const workerPid = await new Promise<number>((resolve) =>
+    parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().split('\n')[0]))),
+  );
   assert.ok(isAlive(workerPid));
   parent.kill('SIGKILL');
   const deadline = Date.now() + 30_000;
@@ -128,7 +169,13 @@ test('when its parent dies, the worker stops too', async () => {
   assert.ok(!fs.existsSync(path.join(dir, 'orphan', LOCK_FILE)), 'and released output_dir');
   // As after a window reload: Resume continues from that checkpoint.
   const step = Number(/checkpoint-(\d+)$/.exec(checkpoint)![1]);
-  const resumed = writeConfig(dir, { ...KEYS, output_dir: 'orphan', num_train_epochs: 50, max_steps: step + 2, resume_from_checkpoint: true }).config;
+  const resumed = writeConfig(dir, {
+    ...KEYS,
+    output_dir: 'orphan',
+    num_train_epochs: 50,
+    max_steps: step + 2,
+    resume_from_checkpoint: true,
+  }).config;
   const { messages, code } = await launch(resumed);
   assert.equal(code, 0);
   const started = messages.find((m) => m.type === 'started');

@@ -40,7 +40,8 @@ export interface BackendOptions {
 
 let loaded: BackendInfo | undefined;
 
-const GPU_REQUIREMENTS = '@tensorflow/tfjs-node-gpu 4.22 needs Linux x86_64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8 on the library path), and an install with network access (it downloads libtensorflow): npm install @tensorflow/tfjs-node-gpu';
+const GPU_REQUIREMENTS =
+  '@tensorflow/tfjs-node-gpu 4.22 needs Linux x86_64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8 on the library path), and an install with network access (it downloads libtensorflow): npm install @tensorflow/tfjs-node-gpu';
 
 export async function loadBackend(device: BackendChoice, options: BackendOptions = {}): Promise<BackendInfo> {
   if (loaded) {
@@ -60,7 +61,11 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
   switch (device) {
     case 'gpu':
       info = await attempt('gpu');
-      if (!info) throw new UserError(`device: gpu, but the GPU backend cannot load (${skipped[0].replace(/^gpu: /, '')})`, GPU_REQUIREMENTS);
+      if (!info)
+        throw new UserError(
+          `device: gpu, but the GPU backend cannot load (${skipped[0].replace(/^gpu: /, '')})`,
+          GPU_REQUIREMENTS,
+        );
       break;
     case 'cpu':
       info = (await attempt('node')) ?? (await attempt('native')) ?? (await attempt('cpu'));
@@ -75,7 +80,12 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
       info = await attempt('cpu');
       break;
     case 'auto':
-      info = (await attempt('gpu')) ?? (await attempt('node')) ?? (await attempt('native')) ?? (await attempt('wasm')) ?? (await attempt('cpu'));
+      info =
+        (await attempt('gpu')) ??
+        (await attempt('node')) ??
+        (await attempt('native')) ??
+        (await attempt('wasm')) ??
+        (await attempt('cpu'));
       break;
   }
   if (!info) throw new UserError(`no TensorFlow.js backend could load for device ${device}: ${skipped.join('; ')}`);
@@ -96,7 +106,9 @@ function matches(device: BackendChoice, info: BackendInfo): boolean {
 
 /** require() that looks in the configured native modules folder first, then next to this program. */
 function requireFrom(options: BackendOptions, id: string): unknown {
-  const roots = [options.nativeModulesPath, process.env.DISTILBERT_FINETUNE_NATIVE_MODULES].filter((p): p is string => Boolean(p));
+  const roots = [options.nativeModulesPath, process.env.DISTILBERT_FINETUNE_NATIVE_MODULES].filter((p): p is string =>
+    Boolean(p),
+  );
   for (const root of roots) {
     try {
       return createRequire(path.join(path.resolve(root), '..', 'noop.js'))(id);
@@ -127,19 +139,32 @@ function quietly<T>(load: () => T): T {
 
 const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: BackendOptions) => Promise<BackendInfo>> = {
   async gpu(options) {
-    if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`not available on ${process.platform}-${process.arch}`);
+    if (process.platform !== 'linux' || process.arch !== 'x64')
+      throw new Error(`not available on ${process.platform}-${process.arch}`);
     const namespace = quietly(() => requireFrom(options, '@tensorflow/tfjs-node-gpu')) as Tf;
     await namespace.setBackend('tensorflow');
     await namespace.ready();
     bindTf(namespace);
-    return { backend: 'tensorflow', device: 'CUDA GPU (tfjs-node-gpu)', package: '@tensorflow/tfjs-node-gpu', tfjsVersion: versionOf(namespace), skipped: [] };
+    return {
+      backend: 'tensorflow',
+      device: 'CUDA GPU (tfjs-node-gpu)',
+      package: '@tensorflow/tfjs-node-gpu',
+      tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
   },
   async node(options) {
     const namespace = quietly(() => requireFrom(options, '@tensorflow/tfjs-node')) as Tf;
     await namespace.setBackend('tensorflow');
     await namespace.ready();
     bindTf(namespace);
-    return { backend: 'tensorflow', device: `native CPU (tfjs-node, ${os.cpus().length} cores)`, package: '@tensorflow/tfjs-node', tfjsVersion: versionOf(namespace), skipped: [] };
+    return {
+      backend: 'tensorflow',
+      device: `native CPU (tfjs-node, ${os.cpus().length} cores)`,
+      package: '@tensorflow/tfjs-node',
+      tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
   },
   async native() {
     const { addon, reason } = loadAddon();
@@ -150,11 +175,20 @@ const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: Back
     if (!(await namespace.setBackend(NATIVE_BACKEND))) throw new Error('the native backend failed to initialize');
     bindTf(namespace);
     const blas = addon.blasConfig.split(' ').slice(0, 2).join(' ');
-    return { backend: 'native', device: `native CPU kernels (${blas}, ${addon.blasThreads} thread${addon.blasThreads === 1 ? '' : 's'})`, package: 'distilbert_native.node + @tensorflow/tfjs-backend-cpu', tfjsVersion: versionOf(namespace), skipped: [] };
+    return {
+      backend: 'native',
+      device: `native CPU kernels (${blas}, ${addon.blasThreads} thread${addon.blasThreads === 1 ? '' : 's'})`,
+      package: 'distilbert_native.node + @tensorflow/tfjs-backend-cpu',
+      tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
   },
   async wasm(options) {
     const namespace = require('@tensorflow/tfjs-core') as Tf;
-    const wasm = quietly(() => require('@tensorflow/tfjs-backend-wasm')) as { setThreadsCount(n: number): void; getThreadsCount(): number };
+    const wasm = quietly(() => require('@tensorflow/tfjs-backend-wasm')) as {
+      setThreadsCount(n: number): void;
+      getThreadsCount(): number;
+    };
     const threads = options.threads ?? os.cpus().length;
     wasm.setThreadsCount(threads);
     if (!(await namespace.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
@@ -162,7 +196,13 @@ const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: Back
     bindTf(namespace);
     const simd = await namespace.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const actual = wasm.getThreadsCount();
-    return { backend: 'wasm', device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'})`, package: '@tensorflow/tfjs-backend-wasm', tfjsVersion: versionOf(namespace), skipped: [] };
+    return {
+      backend: 'wasm',
+      device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${actual} thread${actual === 1 ? '' : 's'})`,
+      package: '@tensorflow/tfjs-backend-wasm',
+      tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
   },
   async cpu() {
     const namespace = require('@tensorflow/tfjs-core') as Tf;
@@ -171,7 +211,13 @@ const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: Back
     // Its first tensor would print advice to install tfjs-node; the run reports its backend itself.
     (namespace.backend() as unknown as { firstUse: boolean }).firstUse = false;
     bindTf(namespace);
-    return { backend: 'cpu', device: 'JavaScript CPU (tfjs-backend-cpu, 1 thread)', package: '@tensorflow/tfjs-backend-cpu', tfjsVersion: versionOf(namespace), skipped: [] };
+    return {
+      backend: 'cpu',
+      device: 'JavaScript CPU (tfjs-backend-cpu, 1 thread)',
+      package: '@tensorflow/tfjs-backend-cpu',
+      tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
   },
 };
 

@@ -30,7 +30,10 @@ export const SUGGESTED_MODELS: Array<[string, string]> = [
   ['distilbert-base-uncased', 'The reference model: 66M parameters, English, lowercased (the default).'],
   ['distilbert-base-cased', 'The same, case-sensitive.'],
   ['distilbert-base-multilingual-cased', '104 languages, case-sensitive.'],
-  ['distilbert-base-uncased-finetuned-sst-2-english', 'Already fine-tuned on SST-2 sentiment (2 labels): a strong start for sentiment data.'],
+  [
+    'distilbert-base-uncased-finetuned-sst-2-english',
+    'Already fine-tuned on SST-2 sentiment (2 labels): a strong start for sentiment data.',
+  ],
 ];
 
 interface CursorContext {
@@ -74,30 +77,47 @@ export function completions(text: string, offset: number, env: AssistEnvironment
       const spec = SCHEMA[key] as KeySpec;
       const value = spec.default === undefined ? '' : formatValue(spec.default);
       return {
-        label: key, kind: 'key' as const, range: context.range, detail: spec.default === undefined ? spec.comment : `${spec.comment} (default ${value})`,
-        documentation: hoverMarkdown(key), insertText: `${key}: \${1:${value}}`, sortText: `${(SCHEMA[key] as KeySpec).inTemplate ? 0 : 1}${String(i).padStart(2, '0')}`,
+        label: key,
+        kind: 'key' as const,
+        range: context.range,
+        detail: spec.default === undefined ? spec.comment : `${spec.comment} (default ${value})`,
+        documentation: hoverMarkdown(key),
+        insertText: `${key}: \${1:${value}}`,
+        sortText: `${(SCHEMA[key] as KeySpec).inTemplate ? 0 : 1}${String(i).padStart(2, '0')}`,
       };
     });
   }
   const key = context.key as ConfigKey;
   const spec = SCHEMA[key] as KeySpec | undefined;
   if (!spec) return [];
-  const item = (label: string, kind: CompletionKind, detail?: string, documentation?: string): CompletionData => ({ label, insertText: formatValue(label), kind, detail, documentation, range: context.range });
+  const item = (label: string, kind: CompletionKind, detail?: string, documentation?: string): CompletionData => ({
+    label,
+    insertText: formatValue(label),
+    kind,
+    detail,
+    documentation,
+    range: context.range,
+  });
   if (spec.type === 'string' && spec.enum) {
-    return spec.enum.map((value) => ({ ...item(value, 'enum', value === spec.default ? 'default' : undefined, spec.enumDocs?.[value]), sortText: value === spec.default ? '0' : `1${value}` }));
+    return spec.enum.map((value) => ({
+      ...item(value, 'enum', value === spec.default ? 'default' : undefined, spec.enumDocs?.[value]),
+      sortText: value === spec.default ? '0' : `1${value}`,
+    }));
   }
   switch (spec.kind) {
     case 'column': {
       const train = trainFileOf(text, env);
-      const columns = train ? env.inspectDataset(train).columns ?? [] : [];
+      const columns = train ? (env.inspectDataset(train).columns ?? []) : [];
       return columns.map((column) => item(column, 'column', `a column of ${path.basename(train!)}`));
     }
     case 'file':
-      return env.listEntries(env.configDir)
+      return env
+        .listEntries(env.configDir)
         .filter((name) => DATASET_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext)))
         .map((name) => item(name, 'file', 'a dataset next to this config'));
     case 'model': {
-      const folders = env.listEntries(env.configDir)
+      const folders = env
+        .listEntries(env.configDir)
         .filter((name) => name.endsWith('/') && env.isFile(path.join(env.configDir, name, CONFIG_NAME)))
         .map((name) => item(`./${name.slice(0, -1)}`, 'folder', 'a model folder (config.json) next to this config'));
       return [...SUGGESTED_MODELS.map(([id, about]) => item(id, 'model', 'Hugging Face hub', about)), ...folders];
@@ -106,7 +126,16 @@ export function completions(text: string, offset: number, env: AssistEnvironment
       if (key === 'resume_from_checkpoint') {
         const output = path.resolve(env.configDir, outputDirOf(text));
         const checkpoints = env.listEntries(output).filter((name) => CHECKPOINT_FOLDER.test(name.slice(0, -1)));
-        return [item('true', 'value', 'the latest checkpoint in output_dir'), ...checkpoints.map((name) => item(path.join(path.relative(env.configDir, output) || '.', name.slice(0, -1)), 'folder', 'a checkpoint of an earlier run'))];
+        return [
+          item('true', 'value', 'the latest checkpoint in output_dir'),
+          ...checkpoints.map((name) =>
+            item(
+              path.join(path.relative(env.configDir, output) || '.', name.slice(0, -1)),
+              'folder',
+              'a checkpoint of an earlier run',
+            ),
+          ),
+        ];
       }
       return spec.default === undefined ? [] : [item(String(spec.default), 'value', 'default')];
     }
@@ -127,14 +156,18 @@ export function hoverMarkdown(key: string): string | undefined {
   }
   if (spec.type === 'string' && spec.enum) facts.push(`one of: ${spec.enum.map((v) => `\`${v}\``).join(', ')}`);
   const lines = [`**${key}**`, '', spec.doc, '', facts.join(' · '), '', `Hugging Face: \`${spec.hf}\``];
-  if (spec.type === 'string' && spec.enumDocs) lines.push('', ...spec.enum!.map((v) => `- \`${v}\`: ${spec.enumDocs![v]}`));
+  if (spec.type === 'string' && spec.enumDocs)
+    lines.push('', ...spec.enum!.map((v) => `- \`${v}\`: ${spec.enumDocs![v]}`));
   return lines.join('\n');
 }
 
 /** The key whose name or value is under the offset, with the key's range. */
 export function keyAt(text: string, offset: number): { key: string; range: Range } | undefined {
   for (const entry of parseConfig(text).entries) {
-    if ((offset >= entry.keyRange[0] && offset <= entry.keyRange[1]) || (offset >= entry.valueRange[0] && offset <= entry.valueRange[1])) {
+    if (
+      (offset >= entry.keyRange[0] && offset <= entry.keyRange[1]) ||
+      (offset >= entry.valueRange[0] && offset <= entry.valueRange[1])
+    ) {
       return { key: entry.key, range: entry.keyRange };
     }
   }

@@ -8,15 +8,30 @@ import type { ConfigEnvironment } from './validate';
 import { validateConfig } from './validate';
 import type { TrainingConfig } from './schema';
 
-const stat = (p: string) => { try { return fs.statSync(p); } catch { return undefined; } };
+const stat = (p: string) => {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+};
 
-export function fileSystemEnvironment(configDir: string, inspectDataset: (file: string) => DatasetHeader = inspectDatasetSync): ConfigEnvironment {
+export function fileSystemEnvironment(
+  configDir: string,
+  inspectDataset: (file: string) => DatasetHeader = inspectDatasetSync,
+): ConfigEnvironment {
   return {
     configDir,
     isFile: (p) => stat(p)?.isFile() ?? false,
     isDirectory: (p) => stat(p)?.isDirectory() ?? false,
     inspectDataset,
-    listDirectory: (p) => { try { return fs.readdirSync(p); } catch { return []; } },
+    listDirectory: (p) => {
+      try {
+        return fs.readdirSync(p);
+      } catch {
+        return [];
+      }
+    },
   };
 }
 
@@ -30,7 +45,10 @@ export function editorEnvironment(configDir: string): AssistEnvironment {
     ...base,
     listEntries: (folder) => {
       try {
-        return fs.readdirSync(folder, { withFileTypes: true }).filter((e) => !e.name.startsWith('.')).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+        return fs
+          .readdirSync(folder, { withFileTypes: true })
+          .filter((e) => !e.name.startsWith('.'))
+          .map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
       } catch {
         return [];
       }
@@ -67,8 +85,17 @@ export function loadConfigFile(configPath: string): { config: TrainingConfig; wa
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !config) {
     const first = errors[0];
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1).map((e) => `${where(e.range[0])}: ${e.message}`).join(' ')})` : '';
-    throw new UserError(`${where(first.range[0])}: ${first.message}${more}`, 'Open the config in VS Code to see every problem underlined, with quick fixes.');
+    const more =
+      errors.length > 1
+        ? ` (and ${errors.length - 1} more: ${errors
+            .slice(1)
+            .map((e) => `${where(e.range[0])}: ${e.message}`)
+            .join(' ')})`
+        : '';
+    throw new UserError(
+      `${where(first.range[0])}: ${first.message}${more}`,
+      'Open the config in VS Code to see every problem underlined, with quick fixes.',
+    );
   }
   return { config, warnings: problems.map((p) => `${where(p.range[0])}: ${p.message}`) };
 }

@@ -24,7 +24,9 @@ export function closestMatches(word: string, candidates: readonly string[], limi
   const lower = word.toLowerCase();
   return candidates
     .map((candidate) => ({ candidate, distance: editDistance(word, candidate) }))
-    .filter(({ candidate, distance }) => distance <= budget || (lower.length >= 4 && candidate.toLowerCase().includes(lower)))
+    .filter(
+      ({ candidate, distance }) => distance <= budget || (lower.length >= 4 && candidate.toLowerCase().includes(lower)),
+    )
     .sort((x, y) => x.distance - y.distance || x.candidate.localeCompare(y.candidate))
     .slice(0, limit)
     .map(({ candidate }) => candidate);

@@ -39,6 +39,7 @@ export function configTemplate(inputs: TemplateInputs): string {
 
 /** A YAML scalar for a value: numbers as people write them (2e-5, not 0.00002), strings quoted only when YAML needs it. */
 export function formatValue(value: unknown): string {
-  if (typeof value === 'number' && value !== 0 && Math.abs(value) < 1e-3) return value.toExponential().replace(/\.?0*e/, 'e');
+  if (typeof value === 'number' && value !== 0 && Math.abs(value) < 1e-3)
+    return value.toExponential().replace(/\.?0*e/, 'e');
   return stringify(value).trimEnd();
 }

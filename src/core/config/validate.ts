@@ -6,7 +6,16 @@
 // them (the extension caches dataset headers; the CLI reads them).
 import * as path from 'node:path';
 import { isMap, isScalar, parseDocument, type Node } from 'yaml';
-import { CONFIG_KEYS, CONFLICTS, SCHEMA, describeRange, type ConfigKey, type KeySpec, type NumberKey, type TrainingConfig } from './schema';
+import {
+  CONFIG_KEYS,
+  CONFLICTS,
+  SCHEMA,
+  describeRange,
+  type ConfigKey,
+  type KeySpec,
+  type NumberKey,
+  type TrainingConfig,
+} from './schema';
 import type { DatasetHeader } from '../data/readers';
 import { closestMatches } from './suggest';
 import { formatValue } from './template';
@@ -14,8 +23,20 @@ import { CHECKPOINT_FOLDER, OUTPUT_ARTIFACTS } from '../outputNames';
 
 export type Severity = 'error' | 'warning';
 export type ProblemCode =
-  | 'yaml' | 'not-a-mapping' | 'unknown-key' | 'duplicate-key' | 'type' | 'range' | 'enum' | 'required'
-  | 'missing-file' | 'dataset' | 'missing-column' | 'conflict' | 'advice' | 'output-dir';
+  | 'yaml'
+  | 'not-a-mapping'
+  | 'unknown-key'
+  | 'duplicate-key'
+  | 'type'
+  | 'range'
+  | 'enum'
+  | 'required'
+  | 'missing-file'
+  | 'dataset'
+  | 'missing-column'
+  | 'conflict'
+  | 'advice'
+  | 'output-dir';
 
 /** [start, end) character offsets into the config text. */
 export type Range = [number, number];
@@ -66,13 +87,21 @@ export interface ValidationResult {
 export function parseConfig(text: string): ParsedConfig {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const problems: Problem[] = doc.errors.map((e) => ({
-    severity: 'error', code: 'yaml', message: `YAML: ${e.message.split('\n')[0]}`, range: clampRange(e.pos, text.length),
+    severity: 'error',
+    code: 'yaml',
+    message: `YAML: ${e.message.split('\n')[0]}`,
+    range: clampRange(e.pos, text.length),
   }));
   const entries: ConfigEntry[] = [];
   const contents = doc.contents as Node | null;
   if (contents === null || (isScalar(contents) && contents.value === null)) return { entries, problems };
   if (!isMap(contents)) {
-    problems.push({ severity: 'error', code: 'not-a-mapping', message: 'A fine-tune config is a list of `key: value` lines.', range: rangeOf(contents, text.length) });
+    problems.push({
+      severity: 'error',
+      code: 'not-a-mapping',
+      message: 'A fine-tune config is a list of `key: value` lines.',
+      range: rangeOf(contents, text.length),
+    });
     return { entries, problems };
   }
   for (const item of contents.items) {
@@ -80,7 +109,8 @@ export function parseConfig(text: string): ParsedConfig {
     const keyRange = rangeOf(item.key as Node, text.length);
     const valueNode = item.value as Node | null;
     const value = valueNode === null ? null : (valueNode as { toJSON(): unknown }).toJSON();
-    const valueRange: Range = valueNode && valueNode.range ? [valueNode.range[0], valueNode.range[1]] : [keyRange[1], keyRange[1]];
+    const valueRange: Range =
+      valueNode && valueNode.range ? [valueNode.range[0], valueNode.range[1]] : [keyRange[1], keyRange[1]];
     entries.push({ key: String((item.key as { value: unknown }).value), value, keyRange, valueRange });
   }
   return { entries, problems };
@@ -94,14 +124,28 @@ export function validateConfig(text: string, env: ConfigEnvironment): Validation
 
   for (const entry of entries) {
     if (seen.has(entry.key)) {
-      problems.push({ severity: 'error', code: 'duplicate-key', key: entry.key, range: entry.keyRange, message: `\`${entry.key}\` is set twice; remove one.`, fix: { removeKey: true } });
+      problems.push({
+        severity: 'error',
+        code: 'duplicate-key',
+        key: entry.key,
+        range: entry.keyRange,
+        message: `\`${entry.key}\` is set twice; remove one.`,
+        fix: { removeKey: true },
+      });
       continue;
     }
     seen.add(entry.key);
     if (!(entry.key in SCHEMA)) {
       const suggestions = closestMatches(entry.key, CONFIG_KEYS);
       const hint = suggestions.length ? ` Did you mean \`${suggestions[0]}\`?` : '';
-      problems.push({ severity: 'error', code: 'unknown-key', key: entry.key, range: entry.keyRange, message: `Unknown key \`${entry.key}\`.${hint}`, fix: suggestions.length ? { renameKeyTo: suggestions } : { removeKey: true } });
+      problems.push({
+        severity: 'error',
+        code: 'unknown-key',
+        key: entry.key,
+        range: entry.keyRange,
+        message: `Unknown key \`${entry.key}\`.${hint}`,
+        fix: suggestions.length ? { renameKeyTo: suggestions } : { removeKey: true },
+      });
       continue;
     }
     const key = entry.key as ConfigKey;
@@ -113,13 +157,29 @@ export function validateConfig(text: string, env: ConfigEnvironment): Validation
 
   if (!values.has('train_file') && !problems.some((p) => p.key === 'train_file')) {
     const firstLineEnd = text.includes('\n') ? text.indexOf('\n') : text.length;
-    problems.push({ severity: 'error', code: 'required', key: 'train_file', range: [0, firstLineEnd], message: '`train_file` is required: the dataset to train on.' });
+    problems.push({
+      severity: 'error',
+      code: 'required',
+      key: 'train_file',
+      range: [0, firstLineEnd],
+      message: '`train_file` is required: the dataset to train on.',
+    });
   }
 
-  for (const { keys: [a, b], why } of CONFLICTS) {
+  for (const {
+    keys: [a, b],
+    why,
+  } of CONFLICTS) {
     const second = values.get(b) ?? values.get(a);
     if (values.has(a) && values.has(b) && second) {
-      problems.push({ severity: 'error', code: 'conflict', key: b, range: second.entry.keyRange, message: `\`${a}\` and \`${b}\` conflict: ${why}.`, fix: { removeKey: true } });
+      problems.push({
+        severity: 'error',
+        code: 'conflict',
+        key: b,
+        range: second.entry.keyRange,
+        message: `\`${a}\` and \`${b}\` conflict: ${why}.`,
+        fix: { removeKey: true },
+      });
     }
   }
 
@@ -132,16 +192,35 @@ export function validateConfig(text: string, env: ConfigEnvironment): Validation
 function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
   const spec = SCHEMA[key] as KeySpec;
   const { value } = entry;
-  const at = (code: ProblemCode, message: string, fix?: Problem['fix'], severity: Severity = 'error'): Problem => ({ severity, code, key, message, range: entry.valueRange, fix });
+  const at = (code: ProblemCode, message: string, fix?: Problem['fix'], severity: Severity = 'error'): Problem => ({
+    severity,
+    code,
+    key,
+    message,
+    range: entry.valueRange,
+    fix,
+  });
   switch (spec.type) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || Number.isNaN(value)) return at('type', `\`${key}\` must be a number, not ${describe(value)}.`);
-      if (spec.type === 'integer' && !Number.isInteger(value)) return at('type', `\`${key}\` must be a whole number, not ${value}.`, { replaceValue: [formatValue(Math.round(value))] });
+      if (typeof value !== 'number' || Number.isNaN(value))
+        return at('type', `\`${key}\` must be a number, not ${describe(value)}.`);
+      if (spec.type === 'integer' && !Number.isInteger(value))
+        return at('type', `\`${key}\` must be a whole number, not ${value}.`, {
+          replaceValue: [formatValue(Math.round(value))],
+        });
       const bound = outOfRange(spec, value);
-      if (bound !== undefined) return at('range', `\`${key}\` must be ${describeRange(spec)}; ${value} is out of range.`, { replaceValue: [formatValue(bound)] });
+      if (bound !== undefined)
+        return at('range', `\`${key}\` must be ${describeRange(spec)}; ${value} is out of range.`, {
+          replaceValue: [formatValue(bound)],
+        });
       if (spec.advised && (value < spec.advised.min || value > spec.advised.max)) {
-        return at('advice', `\`${key}\` ${value} is outside the usual ${spec.advised.min} to ${spec.advised.max}: ${spec.advised.why}.`, undefined, 'warning');
+        return at(
+          'advice',
+          `\`${key}\` ${value} is outside the usual ${spec.advised.min} to ${spec.advised.max}: ${spec.advised.why}.`,
+          undefined,
+          'warning',
+        );
       }
       return undefined;
     }
@@ -149,19 +228,28 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
       if (typeof value !== 'string') {
         if (spec.enum && (typeof value === 'boolean' || typeof value === 'number')) {
           // YAML reads `no` as a string but `false` as a boolean: say which spellings are valid.
-          return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}, not ${describe(value)}.`, { replaceValue: [...spec.enum] });
+          return at(
+            'enum',
+            `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}, not ${describe(value)}.`,
+            { replaceValue: [...spec.enum] },
+          );
         }
         return at('type', `\`${key}\` must be a string, not ${describe(value)}.`);
       }
       if (spec.enum && !spec.enum.includes(value)) {
         const near = closestMatches(value, spec.enum);
-        return at('enum', `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}; \`${value}\` is not.${near.length ? ` Did you mean \`${near[0]}\`?` : ''}`, { replaceValue: [...near, ...spec.enum.filter((v) => !near.includes(v))] });
+        return at(
+          'enum',
+          `\`${key}\` must be one of ${spec.enum.map((v) => `\`${v}\``).join(', ')}; \`${value}\` is not.${near.length ? ` Did you mean \`${near[0]}\`?` : ''}`,
+          { replaceValue: [...near, ...spec.enum.filter((v) => !near.includes(v))] },
+        );
       }
       if (value.trim() === '') return at('type', `\`${key}\` is empty.`);
       return undefined;
     }
     case 'boolean|string':
-      if (typeof value !== 'boolean' && typeof value !== 'string') return at('type', `\`${key}\` must be \`true\` or a folder path, not ${describe(value)}.`);
+      if (typeof value !== 'boolean' && typeof value !== 'string')
+        return at('type', `\`${key}\` must be \`true\` or a folder path, not ${describe(value)}.`);
       return undefined;
   }
 }
@@ -174,13 +262,18 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
 function outOfRange(spec: NumberKey, value: number): number | undefined {
   if (spec.minimum !== undefined && value < spec.minimum) return spec.minimum;
   if (spec.maximum !== undefined && value > spec.maximum) return spec.maximum;
-  const fallback = (bound: number, step: number) => spec.default ?? (spec.type === 'integer' ? bound + step : bound + step * Math.max(Math.abs(bound), 1e-3) * 1e-3);
+  const fallback = (bound: number, step: number) =>
+    spec.default ?? (spec.type === 'integer' ? bound + step : bound + step * Math.max(Math.abs(bound), 1e-3) * 1e-3);
   if (spec.exclusiveMinimum !== undefined && value <= spec.exclusiveMinimum) return fallback(spec.exclusiveMinimum, 1);
   if (spec.exclusiveMaximum !== undefined && value >= spec.exclusiveMaximum) return fallback(spec.exclusiveMaximum, -1);
   return undefined;
 }
 
-function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value: unknown }>, env: ConfigEnvironment, problems: Problem[]): void {
+function checkFilesAndColumns(
+  values: Map<ConfigKey, { entry: ConfigEntry; value: unknown }>,
+  env: ConfigEnvironment,
+  problems: Problem[],
+): void {
   const abs = (p: string) => path.resolve(env.configDir, p);
   const datasetColumns = new Map<string, string[] | undefined>();
 
@@ -189,11 +282,24 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
     if (!v) continue;
     const file = abs(v.value as string);
     if (!env.isFile(file)) {
-      problems.push({ severity: 'error', code: 'missing-file', key, range: v.entry.valueRange, message: `\`${key}\`: no file at ${file}.` });
+      problems.push({
+        severity: 'error',
+        code: 'missing-file',
+        key,
+        range: v.entry.valueRange,
+        message: `\`${key}\`: no file at ${file}.`,
+      });
       continue;
     }
     const header = env.inspectDataset(file);
-    if (header.problem) problems.push({ severity: 'error', code: 'dataset', key, range: v.entry.valueRange, message: `\`${key}\`: ${header.problem}.` });
+    if (header.problem)
+      problems.push({
+        severity: 'error',
+        code: 'dataset',
+        key,
+        range: v.entry.valueRange,
+        message: `\`${key}\`: ${header.problem}.`,
+      });
     datasetColumns.set(key, header.columns);
   }
 
@@ -204,7 +310,10 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
       if (!v || trainColumns.includes(v.value as string)) continue;
       const near = closestMatches(v.value as string, trainColumns);
       problems.push({
-        severity: 'error', code: 'missing-column', key, range: v.entry.valueRange,
+        severity: 'error',
+        code: 'missing-column',
+        key,
+        range: v.entry.valueRange,
         message: `\`${key}\`: the dataset has no column \`${v.value}\`; its columns are ${trainColumns.map((c) => `\`${c}\``).join(', ')}.`,
         fix: { replaceValue: [...near, ...trainColumns.filter((c) => !near.includes(c))].map((c) => formatValue(c)) },
       });
@@ -213,24 +322,50 @@ function checkFilesAndColumns(values: Map<ConfigKey, { entry: ConfigEntry; value
 
   const model = values.get('model');
   if (model && looksLikePath(model.value as string) && !env.isDirectory(abs(model.value as string))) {
-    problems.push({ severity: 'error', code: 'missing-file', key: 'model', range: model.entry.valueRange, message: `\`model\`: no model folder at ${abs(model.value as string)}.` });
+    problems.push({
+      severity: 'error',
+      code: 'missing-file',
+      key: 'model',
+      range: model.entry.valueRange,
+      message: `\`model\`: no model folder at ${abs(model.value as string)}.`,
+    });
   }
 
   const resume = values.get('resume_from_checkpoint');
   if (resume && typeof resume.value === 'string' && !env.isDirectory(abs(resume.value))) {
-    problems.push({ severity: 'error', code: 'missing-file', key: 'resume_from_checkpoint', range: resume.entry.valueRange, message: `\`resume_from_checkpoint\`: no checkpoint folder at ${abs(resume.value)}.` });
+    problems.push({
+      severity: 'error',
+      code: 'missing-file',
+      key: 'resume_from_checkpoint',
+      range: resume.entry.valueRange,
+      message: `\`resume_from_checkpoint\`: no checkpoint folder at ${abs(resume.value)}.`,
+    });
   }
 
   const out = values.get('output_dir');
   const outputDir = abs((out?.value as string | undefined) ?? (SCHEMA.output_dir.default as string));
   const range = out?.entry.valueRange ?? [0, 0];
-  const protectedFiles = [values.get('train_file'), values.get('validation_file')].filter((v) => v).map((v) => abs(v!.value as string));
+  const protectedFiles = [values.get('train_file'), values.get('validation_file')]
+    .filter((v) => v)
+    .map((v) => abs(v!.value as string));
   if (protectedFiles.some((f) => f === outputDir || path.dirname(f) === outputDir) || outputDir === env.configDir) {
-    problems.push({ severity: 'error', code: 'output-dir', key: 'output_dir', range, message: `\`output_dir\` ${outputDir} is the folder of your data; the model would be written among your files. Use a subfolder.` });
+    problems.push({
+      severity: 'error',
+      code: 'output-dir',
+      key: 'output_dir',
+      range,
+      message: `\`output_dir\` ${outputDir} is the folder of your data; the model would be written among your files. Use a subfolder.`,
+    });
   } else if (env.isDirectory(outputDir)) {
     const foreign = env.listDirectory(outputDir).filter((name) => !isOutputArtifact(name));
     if (foreign.length > 0) {
-      problems.push({ severity: 'warning', code: 'output-dir', key: 'output_dir', range, message: `\`output_dir\` ${outputDir} already holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); files with the names of the outputs would be replaced.` });
+      problems.push({
+        severity: 'warning',
+        code: 'output-dir',
+        key: 'output_dir',
+        range,
+        message: `\`output_dir\` ${outputDir} already holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); files with the names of the outputs would be replaced.`,
+      });
     }
   }
 }
@@ -241,7 +376,14 @@ function isOutputArtifact(name: string): boolean {
 
 /** A `model` value that names a folder rather than a hub id. */
 export function looksLikePath(model: string): boolean {
-  return model.startsWith('.') || model.startsWith('/') || model.startsWith('~') || /^[A-Za-z]:[\\/]/.test(model) || model.includes('\\') || model.split('/').length > 2;
+  return (
+    model.startsWith('.') ||
+    model.startsWith('/') ||
+    model.startsWith('~') ||
+    /^[A-Za-z]:[\\/]/.test(model) ||
+    model.includes('\\') ||
+    model.split('/').length > 2
+  );
 }
 
 function resolve(values: Map<ConfigKey, { value: unknown }>, env: ConfigEnvironment): TrainingConfig {
@@ -257,10 +399,14 @@ function resolve(values: Map<ConfigKey, { value: unknown }>, env: ConfigEnvironm
   }
   // A model folder beside the config wins over a hub id of the same shape ("models/mine"), as a
   // local folder does in transformers' from_pretrained.
-  if (typeof config.model === 'string' && (looksLikePath(config.model) || env.isDirectory(path.resolve(configDir, config.model)))) {
+  if (
+    typeof config.model === 'string' &&
+    (looksLikePath(config.model) || env.isDirectory(path.resolve(configDir, config.model)))
+  ) {
     config.model = path.resolve(configDir, config.model);
   }
-  if (typeof config.resume_from_checkpoint === 'string') config.resume_from_checkpoint = path.resolve(configDir, config.resume_from_checkpoint);
+  if (typeof config.resume_from_checkpoint === 'string')
+    config.resume_from_checkpoint = path.resolve(configDir, config.resume_from_checkpoint);
   return config as unknown as TrainingConfig;
 }
 

@@ -12,7 +12,18 @@ export interface ColumnGuess {
 }
 
 const LABEL_NAMES = ['label', 'labels', 'class', 'category', 'target', 'sentiment', 'y', 'tag', 'intent', 'topic'];
-const TEXT_NAMES = ['text', 'sentence', 'content', 'review', 'body', 'message', 'document', 'comment', 'description', 'tweet'];
+const TEXT_NAMES = [
+  'text',
+  'sentence',
+  'content',
+  'review',
+  'body',
+  'message',
+  'document',
+  'comment',
+  'description',
+  'tweet',
+];
 
 interface ColumnStats {
   column: string;
@@ -27,15 +38,26 @@ export function guessColumns(columns: string[], rows: Array<Record<string, unkno
   const reasons: string[] = [];
   const maxLabelClasses = Math.max(2, Math.min(100, Math.floor(rows.length / 2)));
   // A sample may hold one class only (files sorted by label): a conventional name still qualifies.
-  const isLabelLike = (s: ColumnStats) => s.filled > 0 && s.distinct <= maxLabelClasses && (s.distinct >= 2 || nameRank(s.column, LABEL_NAMES) < LABEL_NAMES.length);
+  const isLabelLike = (s: ColumnStats) =>
+    s.filled > 0 &&
+    s.distinct <= maxLabelClasses &&
+    (s.distinct >= 2 || nameRank(s.column, LABEL_NAMES) < LABEL_NAMES.length);
 
   const textCandidates = stats.filter((s) => s.filled > 0 && s.stringShare >= 0.9);
-  const longest = [...textCandidates].sort((a, b) => b.meanLength - a.meanLength || nameRank(a.column, TEXT_NAMES) - nameRank(b.column, TEXT_NAMES))[0];
-  const text = longest && (longest.meanLength >= 8 || !isLabelLike(longest) || textCandidates.length === 1) ? longest : undefined;
-  if (text) reasons.push(`text column \`${text.column}\`: the longest strings (mean ${Math.round(text.meanLength)} characters)`);
+  const longest = [...textCandidates].sort(
+    (a, b) => b.meanLength - a.meanLength || nameRank(a.column, TEXT_NAMES) - nameRank(b.column, TEXT_NAMES),
+  )[0];
+  const text =
+    longest && (longest.meanLength >= 8 || !isLabelLike(longest) || textCandidates.length === 1) ? longest : undefined;
+  if (text)
+    reasons.push(
+      `text column \`${text.column}\`: the longest strings (mean ${Math.round(text.meanLength)} characters)`,
+    );
 
   const labelCandidates = stats.filter((s) => s !== text && isLabelLike(s));
-  const label = [...labelCandidates].sort((a, b) => nameRank(a.column, LABEL_NAMES) - nameRank(b.column, LABEL_NAMES) || a.distinct - b.distinct)[0];
+  const label = [...labelCandidates].sort(
+    (a, b) => nameRank(a.column, LABEL_NAMES) - nameRank(b.column, LABEL_NAMES) || a.distinct - b.distinct,
+  )[0];
   if (label) reasons.push(`label column \`${label.column}\`: ${label.distinct} distinct values in ${rows.length} rows`);
 
   return { textColumn: text?.column, labelColumn: label?.column, reasons };
@@ -60,5 +82,11 @@ function statsOf(column: string, rows: Array<Record<string, unknown>>): ColumnSt
     totalLength += text.length;
     if (distinct.size <= 1000) distinct.add(text);
   }
-  return { column, filled, distinct: distinct.size, meanLength: filled ? totalLength / filled : 0, stringShare: filled ? strings / filled : 0 };
+  return {
+    column,
+    filled,
+    distinct: distinct.size,
+    meanLength: filled ? totalLength / filled : 0,
+    stringShare: filled ? strings / filled : 0,
+  };
 }

@@ -9,12 +9,20 @@ export interface CsvRecord {
 }
 
 export class CsvSyntaxError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
 
-const enum State { FieldStart, Unquoted, Quoted, QuoteInQuoted }
+const enum State {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  QuoteInQuoted,
+}
 
 export class CsvParser {
   private state = State.FieldStart;
@@ -50,10 +58,15 @@ export class CsvParser {
       }
       switch (this.state) {
         case State.FieldStart:
-          if (c === '"') { this.state = State.Quoted; this.quoteLine = this.line; }
-          else if (c === d) this.fields.push('');
+          if (c === '"') {
+            this.state = State.Quoted;
+            this.quoteLine = this.line;
+          } else if (c === d) this.fields.push('');
           else if (c === '\n' || c === '\r') this.endRecord(records, c);
-          else { this.field = c; this.state = State.Unquoted; }
+          else {
+            this.field = c;
+            this.state = State.Unquoted;
+          }
           break;
         case State.Unquoted: {
           // Fast path: copy the run of ordinary characters at once.
@@ -68,8 +81,11 @@ export class CsvParser {
           if (j < chunk.length) {
             const cj = chunk[j];
             i = j;
-            if (cj === d) { this.fields.push(this.field); this.field = ''; this.state = State.FieldStart; }
-            else this.endRecord(records, cj);
+            if (cj === d) {
+              this.fields.push(this.field);
+              this.field = '';
+              this.state = State.FieldStart;
+            } else this.endRecord(records, cj);
           }
           break;
         }
@@ -88,9 +104,14 @@ export class CsvParser {
           break;
         }
         case State.QuoteInQuoted:
-          if (c === '"') { this.field += '"'; this.state = State.Quoted; }
-          else if (c === d) { this.fields.push(this.field); this.field = ''; this.state = State.FieldStart; }
-          else if (c === '\n' || c === '\r') this.endRecord(records, c);
+          if (c === '"') {
+            this.field += '"';
+            this.state = State.Quoted;
+          } else if (c === d) {
+            this.fields.push(this.field);
+            this.field = '';
+            this.state = State.FieldStart;
+          } else if (c === '\n' || c === '\r') this.endRecord(records, c);
           else {
             // `"abc"def`: not RFC 4180. Python's csv keeps the characters; so do we.
             this.field += c;

@@ -101,13 +101,20 @@ export async function prepareData(settings: DataSettings, encode: Encode): Promi
   };
 
   const train = await readExamples(settings.trainFile, columns, encode, intern, notes);
-  if (train.count === 0) throw new UserError(`${trainName}: no row has both a text and a label`, `Check text_column (${columns.text}) and label_column (${columns.label}).`);
+  if (train.count === 0)
+    throw new UserError(
+      `${trainName}: no row has both a text and a label`,
+      `Check text_column (${columns.text}) and label_column (${columns.label}).`,
+    );
 
   // Stable ids: labels sorted (numerically when they are all integers), as `label2id` is saved.
   const numeric = labelNames.every((l) => /^-?\d+$/.test(l));
   const sorted = [...labelNames].sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
   if (sorted.length < 2) {
-    throw new UserError(`${trainName}: every row has the label "${sorted[0]}"; a classifier needs at least two classes`, `Check label_column (${columns.label}), or add examples of the other classes.`);
+    throw new UserError(
+      `${trainName}: every row has the label "${sorted[0]}"; a classifier needs at least two classes`,
+      `Check label_column (${columns.label}), or add examples of the other classes.`,
+    );
   }
   const remap = new Int32Array(labelNames.length);
   labelNames.forEach((name, i) => (remap[i] = sorted.indexOf(name)));
@@ -119,15 +126,33 @@ export async function prepareData(settings: DataSettings, encode: Encode): Promi
     validation = await encodeLabelledFile(settings.validationFile, columns, encode, sortedIds, trainName, notes);
     trainRows = Uint32Array.from({ length: train.count }, (_, i) => i);
   } else {
-    const split = stratifiedSplit(train.labels.map((l) => remap[l]), sorted.length, settings.validationSplit, settings.seed);
+    const split = stratifiedSplit(
+      train.labels.map((l) => remap[l]),
+      sorted.length,
+      settings.validationSplit,
+      settings.seed,
+    );
     if (split.validation.length === 0) {
-      throw new UserError(`${trainName}: ${train.count} rows are too few for a validation_split of ${settings.validationSplit}`, 'Add rows, raise validation_split, or give a validation_file.');
+      throw new UserError(
+        `${trainName}: ${train.count} rows are too few for a validation_split of ${settings.validationSplit}`,
+        'Add rows, raise validation_split, or give a validation_file.',
+      );
     }
     trainRows = split.train;
     validation = train.select(split.validation, remap);
-    notes.push(`validation: ${split.validation.length} rows of ${trainName} (validation_split ${settings.validationSplit}, stratified by label, seed ${settings.seed})`);
+    notes.push(
+      `validation: ${split.validation.length} rows of ${trainName} (validation_split ${settings.validationSplit}, stratified by label, seed ${settings.seed})`,
+    );
   }
-  return { textColumn: columns.text, pairColumn: columns.pair, labelColumn: columns.label, labels: sorted, train: train.select(trainRows, remap), validation, notes };
+  return {
+    textColumn: columns.text,
+    pairColumn: columns.pair,
+    labelColumn: columns.label,
+    labels: sorted,
+    train: train.select(trainRows, remap),
+    validation,
+    notes,
+  };
 }
 
 /**
@@ -144,50 +169,92 @@ const NO_TOKENS: number[] = [];
  * Examples of a labelled file whose labels must all be in `label2id` (a validation file, or data
  * for a saved model): an unknown label is an error that names its row.
  */
-export async function encodeLabelledFile(file: string, columns: { text: string; pair?: string; label: string }, encode: Encode, label2id: Record<string, number>, knownFrom: string, notes: string[]): Promise<EncodedExamples> {
+export async function encodeLabelledFile(
+  file: string,
+  columns: { text: string; pair?: string; label: string },
+  encode: Encode,
+  label2id: Record<string, number>,
+  knownFrom: string,
+  notes: string[],
+): Promise<EncodedExamples> {
   const store = await readExamples(file, columns, encode, (label) => label2id[label] ?? -1, notes);
   const unseen = store.labels.indexOf(-1);
   if (unseen >= 0) {
-    throw new UserError(`${store.locations[unseen]}: the label of this row does not occur in ${knownFrom}`, `The model can only predict the labels it was trained on (${Object.keys(label2id).map((l) => `"${l}"`).join(', ')}).`);
+    throw new UserError(
+      `${store.locations[unseen]}: the label of this row does not occur in ${knownFrom}`,
+      `The model can only predict the labels it was trained on (${Object.keys(label2id)
+        .map((l) => `"${l}"`)
+        .join(', ')}).`,
+    );
   }
   if (store.count === 0) throw new UserError(`${path.basename(file)}: no row has both a text and a label`);
   const identity = Int32Array.from({ length: Math.max(0, ...store.labels) + 1 }, (_, i) => i);
-  return store.select(Uint32Array.from({ length: store.count }, (_, i) => i), identity);
+  return store.select(
+    Uint32Array.from({ length: store.count }, (_, i) => i),
+    identity,
+  );
 }
 
 /** The text, pair and label columns: as configured, else guessed from a sample (with a note saying so). */
-export async function chooseColumns(settings: Pick<DataSettings, 'trainFile' | 'textColumn' | 'pairColumn' | 'labelColumn'>, notes: string[]): Promise<{ text: string; pair?: string; label: string }> {
+export async function chooseColumns(
+  settings: Pick<DataSettings, 'trainFile' | 'textColumn' | 'pairColumn' | 'labelColumn'>,
+  notes: string[],
+): Promise<{ text: string; pair?: string; label: string }> {
   const name = path.basename(settings.trainFile);
   const available = readColumnsSync(settings.trainFile);
   let { textColumn: text, labelColumn: label } = settings;
   if (!text || !label) {
     const sample = await sampleRows(settings.trainFile, 2000);
     const columns = available ?? Object.keys(sample[0]?.values ?? {});
-    const guess = guessColumns(columns.filter((c) => c !== text && c !== label), sample.map((r) => r.values));
+    const guess = guessColumns(
+      columns.filter((c) => c !== text && c !== label),
+      sample.map((r) => r.values),
+    );
     if (!text) {
-      if (!guess.textColumn) throw new UserError(`${name}: cannot tell which column holds the text (columns: ${columns.join(', ')})`, 'Set text_column in the config.');
+      if (!guess.textColumn)
+        throw new UserError(
+          `${name}: cannot tell which column holds the text (columns: ${columns.join(', ')})`,
+          'Set text_column in the config.',
+        );
       text = guess.textColumn;
       notes.push(`guessed ${guess.reasons.find((r) => r.startsWith('text')) ?? `text column \`${text}\``}`);
     }
     if (!label) {
       const labelGuess = guess.labelColumn !== text ? guess.labelColumn : undefined;
-      if (!labelGuess) throw new UserError(`${name}: cannot tell which column holds the label (columns: ${columns.join(', ')})`, 'Set label_column in the config.');
+      if (!labelGuess)
+        throw new UserError(
+          `${name}: cannot tell which column holds the label (columns: ${columns.join(', ')})`,
+          'Set label_column in the config.',
+        );
       label = labelGuess;
       notes.push(`guessed ${guess.reasons.find((r) => r.startsWith('label')) ?? `label column \`${label}\``}`);
     }
   }
   const pair = settings.pairColumn;
   if (available) {
-    for (const [key, column] of [['text_column', text], ['label_column', label], ['text_pair_column', pair]] as const) {
+    for (const [key, column] of [
+      ['text_column', text],
+      ['label_column', label],
+      ['text_pair_column', pair],
+    ] as const) {
       if (column !== undefined && !available.includes(column)) {
-        throw new UserError(`${name}: no column \`${column}\` (${key}); the columns are ${available.map((c) => `\`${c}\``).join(', ')}`, `Set ${key} to one of them.`);
+        throw new UserError(
+          `${name}: no column \`${column}\` (${key}); the columns are ${available.map((c) => `\`${c}\``).join(', ')}`,
+          `Set ${key} to one of them.`,
+        );
       }
     }
   }
   return { text, pair, label };
 }
 
-async function readExamples(file: string, columns: { text: string; pair?: string; label: string }, encode: Encode, labelId: (label: string) => number, notes: string[]): Promise<ExampleStore> {
+async function readExamples(
+  file: string,
+  columns: { text: string; pair?: string; label: string },
+  encode: Encode,
+  labelId: (label: string) => number,
+  notes: string[],
+): Promise<ExampleStore> {
   const store = new ExampleStore();
   let emptyText = 0;
   let emptyLabel = 0;
@@ -210,9 +277,14 @@ async function readExamples(file: string, columns: { text: string; pair?: string
   const name = path.basename(file);
   if (emptyText + emptyLabel > 0) {
     if (store.count === 0) {
-      throw new UserError(`${name}: all ${rows} rows have an empty ${emptyText ? `text (\`${columns.text}\`)` : `label (\`${columns.label}\`)`}`, 'Check text_column and label_column.');
+      throw new UserError(
+        `${name}: all ${rows} rows have an empty ${emptyText ? `text (\`${columns.text}\`)` : `label (\`${columns.label}\`)`}`,
+        'Check text_column and label_column.',
+      );
     }
-    notes.push(`${name}: skipped ${emptyText + emptyLabel} of ${rows} rows (${emptyText} with an empty text, ${emptyLabel} with an empty label)`);
+    notes.push(
+      `${name}: skipped ${emptyText + emptyLabel} of ${rows} rows (${emptyText} with an empty text, ${emptyLabel} with an empty label)`,
+    );
   }
   notes.push(`${name}: ${store.count} examples`);
   return store;
@@ -229,7 +301,12 @@ function asText(value: unknown): string | undefined {
  * Per class, a seeded shuffle puts round(n * fraction) examples into validation (at least one
  * when the class has two or more, never the last one).
  */
-export function stratifiedSplit(labels: ArrayLike<number>, numLabels: number, fraction: number, seed: number): { train: Uint32Array; validation: Uint32Array } {
+export function stratifiedSplit(
+  labels: ArrayLike<number>,
+  numLabels: number,
+  fraction: number,
+  seed: number,
+): { train: Uint32Array; validation: Uint32Array } {
   const byClass: number[][] = Array.from({ length: numLabels }, () => []);
   for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
   const random = new Random(seed, 'validation-split');
@@ -243,5 +320,8 @@ export function stratifiedSplit(labels: ArrayLike<number>, numLabels: number, fr
     validation.push(...members.slice(0, take));
     train.push(...members.slice(take));
   }
-  return { train: Uint32Array.from(train.sort((a, b) => a - b)), validation: Uint32Array.from(validation.sort((a, b) => a - b)) };
+  return {
+    train: Uint32Array.from(train.sort((a, b) => a - b)),
+    validation: Uint32Array.from(validation.sort((a, b) => a - b)),
+  };
 }

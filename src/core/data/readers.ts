@@ -17,11 +17,22 @@ export interface DatasetRow {
   location: string;
 }
 
-const FORMATS: Record<string, DatasetFormat> = { '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.json': 'json', '.txt': 'tsv', '.ndjson': 'jsonl' };
+const FORMATS: Record<string, DatasetFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.jsonl': 'jsonl',
+  '.json': 'json',
+  '.txt': 'tsv',
+  '.ndjson': 'jsonl',
+};
 
 export function formatOf(file: string): DatasetFormat {
   const format = FORMATS[path.extname(file).toLowerCase()];
-  if (!format) throw new UserError(`${path.basename(file)}: not a dataset format this reads`, 'Use a .csv, .tsv, .jsonl or .json file.');
+  if (!format)
+    throw new UserError(
+      `${path.basename(file)}: not a dataset format this reads`,
+      'Use a .csv, .tsv, .jsonl or .json file.',
+    );
   return format;
 }
 
@@ -31,10 +42,17 @@ export function assertReadableDataset(file: string): void {
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new UserError(`${file}: no such file`, 'Check `train_file` / `validation_file`; relative paths resolve against the config file.');
+    throw new UserError(
+      `${file}: no such file`,
+      'Check `train_file` / `validation_file`; relative paths resolve against the config file.',
+    );
   }
   if (!stat.isFile()) throw new UserError(`${file}: is not a file`);
-  if (stat.size === 0) throw new UserError(`${path.basename(file)}: the file is empty`, 'A dataset needs a header and at least one row per class.');
+  if (stat.size === 0)
+    throw new UserError(
+      `${path.basename(file)}: the file is empty`,
+      'A dataset needs a header and at least one row per class.',
+    );
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -69,7 +87,11 @@ function readText(file: string, name: string): string {
   return decoder.push(fs.readFileSync(file)) + decoder.end();
 }
 
-async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixedDelimiter: string | undefined): AsyncGenerator<DatasetRow> {
+async function* delimitedRows(
+  stream: AsyncIterable<string>,
+  name: string,
+  fixedDelimiter: string | undefined,
+): AsyncGenerator<DatasetRow> {
   let parser: CsvParser | undefined;
   let header: string[] | undefined;
   let rows = 0;
@@ -82,7 +104,11 @@ async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixed
       if (record.fields.length !== header.length) {
         if (record.fields.length === 1 && record.fields[0].trim() === '') continue; // whitespace-only line
         throw new UserError(
-          atLine(name, record.line, `${record.fields.length} fields, but the header has ${header.length} (delimiter ${JSON.stringify(parser!.delimiter)})`),
+          atLine(
+            name,
+            record.line,
+            `${record.fields.length} fields, but the header has ${header.length} (delimiter ${JSON.stringify(parser!.delimiter)})`,
+          ),
           'A delimiter inside a text must be in a quoted field ("like, this"); a quote inside a quoted field is written twice ("").',
         );
       }
@@ -99,18 +125,28 @@ async function* delimitedRows(stream: AsyncIterable<string>, name: string, fixed
     }
     if (parser) yield* toRows(parser.end());
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw new UserError(atLine(name, error.line, error.message), 'Close the quote; a quote inside a quoted field is written twice ("").');
+    if (error instanceof CsvSyntaxError)
+      throw new UserError(
+        atLine(name, error.line, error.message),
+        'Close the quote; a quote inside a quoted field is written twice ("").',
+      );
     throw error;
   }
-  if (!header) throw new UserError(`${name}: the file is empty`, 'A dataset needs a header and at least one row per class.');
-  if (rows === 0) throw new UserError(`${name}: the file has a header and no rows`, 'A dataset needs at least one row per class.');
+  if (!header)
+    throw new UserError(`${name}: the file is empty`, 'A dataset needs a header and at least one row per class.');
+  if (rows === 0)
+    throw new UserError(`${name}: the file has a header and no rows`, 'A dataset needs at least one row per class.');
 }
 
 function checkHeader(fields: string[], name: string, line: number): string[] {
   const header = fields.map((f, i) => (f.trim() === '' ? `column_${i + 1}` : f.trim()));
   const seen = new Set<string>();
   for (const column of header) {
-    if (seen.has(column)) throw new UserError(atLine(name, line, `the header names column \`${column}\` twice`), 'Give every column a distinct name.');
+    if (seen.has(column))
+      throw new UserError(
+        atLine(name, line, `the header names column \`${column}\` twice`),
+        'Give every column a distinct name.',
+      );
     seen.add(column);
   }
   return header;
@@ -126,7 +162,10 @@ async function* jsonLinesRows(stream: AsyncIterable<string>, name: string): Asyn
     try {
       value = JSON.parse(trimmed);
     } catch (error) {
-      throw new UserError(atLine(name, lineNumber, `invalid JSON (${(error as Error).message})`), 'Each line of a .jsonl file is one JSON object.');
+      throw new UserError(
+        atLine(name, lineNumber, `invalid JSON (${(error as Error).message})`),
+        'Each line of a .jsonl file is one JSON object.',
+      );
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new UserError(atLine(name, lineNumber, 'expected a JSON object like {"text": ..., "label": ...}'));
@@ -142,7 +181,7 @@ async function* jsonLinesRows(stream: AsyncIterable<string>, name: string): Asyn
       if (row) yield row;
     }
   }
-  const last = parse(pending, ++line);
+  const last = parse(pending, line + 1);
   if (last) yield last;
 }
 
@@ -166,7 +205,10 @@ function jsonRecords(text: string, name: string): unknown[] {
     const message = (error as Error).message;
     const position = /position (\d+)/.exec(message);
     const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
-    throw new UserError(atLine(name, line, `invalid JSON (${message})`), 'A .json dataset is an array of objects; for one object per line use .jsonl.');
+    throw new UserError(
+      atLine(name, line, `invalid JSON (${message})`),
+      'A .json dataset is an array of objects; for one object per line use .jsonl.',
+    );
   }
   if (Array.isArray(value)) return value;
   if (value && typeof value === 'object') {
@@ -203,8 +245,17 @@ export function inspectDatasetSync(file: string): DatasetHeader {
     const complete = bytes.length === size;
     const prefix = new Utf8Decoder(name).push(bytes); // not UTF-8: a UserError, the problem below
     if (format === 'jsonl') {
-      const lines = prefix.split('\n').slice(0, 100).filter((l) => l.trim() !== '');
-      const records = lines.map((l) => { try { return JSON.parse(l) as unknown; } catch { return undefined; } });
+      const lines = prefix
+        .split('\n')
+        .slice(0, 100)
+        .filter((l) => l.trim() !== '');
+      const records = lines.map((l) => {
+        try {
+          return JSON.parse(l) as unknown;
+        } catch {
+          return undefined;
+        }
+      });
       return { columns: columnsOfRecords(records) };
     }
     const delimiter = format === 'tsv' ? '\t' : sniffDelimiter(prefix.slice(0, prefix.search(/\r|\n|$/)));

@@ -5,7 +5,8 @@ import { isUtf8 } from 'node:buffer';
 import { UserError, atLine } from '../errors';
 
 const UTF16 = 'is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8';
-const SAVE_AS_UTF8 = 'Save the file as UTF-8 (in VS Code: "Change File Encoding" in the status bar, then "Save with Encoding").';
+const SAVE_AS_UTF8 =
+  'Save the file as UTF-8 (in VS Code: "Change File Encoding" in the status bar, then "Save with Encoding").';
 
 /** Why `bytes` (whole characters) are not UTF-8 text, with the line it goes wrong on; undefined when they are. */
 function textProblem(bytes: Uint8Array): { line: number; message: string } | undefined {
@@ -14,7 +15,10 @@ function textProblem(bytes: Uint8Array): { line: number; message: string } | und
   if (nul >= 0) return { line: lineAt(bytes, nul), message: 'is a binary file, not text (it holds a NUL byte)' };
   const offset = invalidUtf8Offset(bytes);
   if (offset < 0) return undefined;
-  return { line: lineAt(bytes, offset), message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).toUpperCase()} cannot start or continue a UTF-8 character)` };
+  return {
+    line: lineAt(bytes, offset),
+    message: `is not UTF-8 text (byte 0x${bytes[offset].toString(16).toUpperCase()} cannot start or continue a UTF-8 character)`,
+  };
 }
 
 /**
@@ -84,7 +88,8 @@ function invalidUtf8Offset(bytes: Uint8Array): number {
   if (isUtf8(bytes)) return -1;
   for (let i = 0; i < bytes.length;) {
     const b = bytes[i];
-    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (length === 0) return i;
     for (let k = 1; k < length; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
     if (!isUtf8(bytes.subarray(i, i + length))) return i; // overlong forms and surrogates

@@ -62,12 +62,23 @@ export interface Kernels {
   /** The gradient of an embedding lookup: rows of `dRows` added into their ids of a [vocab, dim] zero matrix. */
   embeddingGradient(dRows: Tensor2D, ids: Int32Array, vocab: number): Tensor2D;
   /** LayerNorm of (z + residual) over the last axis (biased variance, eps 1e-12), keeping what the backward needs. */
-  layerNorm(z: Tensor2D, weight: Tensor, bias: Tensor, residual?: Tensor2D): { y: Tensor2D; xhat: Tensor2D; rstd: Tensor2D };
+  layerNorm(
+    z: Tensor2D,
+    weight: Tensor,
+    bias: Tensor,
+    residual?: Tensor2D,
+  ): { y: Tensor2D; xhat: Tensor2D; rstd: Tensor2D };
   /**
    * LayerNorm's backward: dz = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), with
    * dxhat = dy * weight; plus `add` (a residual path's gradient) when given.
    */
-  layerNormBackward(dy: Tensor2D, xhat: Tensor2D, rstd: Tensor2D, weight: Tensor, add?: Tensor2D): { dInput: Tensor2D; dWeight: Tensor; dBias: Tensor };
+  layerNormBackward(
+    dy: Tensor2D,
+    xhat: Tensor2D,
+    rstd: Tensor2D,
+    weight: Tensor,
+    add?: Tensor2D,
+  ): { dInput: Tensor2D; dWeight: Tensor; dBias: Tensor };
   /** Exact GELU: 0.5 z (1 + erf(z / sqrt 2)). */
   gelu(z: Tensor2D): Tensor2D;
   /** dy * gelu'(z), with gelu'(z) = 0.5 (1 + erf(z / sqrt 2)) + z exp(-z^2 / 2) / sqrt(2 pi). */
@@ -78,7 +89,14 @@ export interface Kernels {
    * `keyMask` is [B, T]: 0 for real tokens, MASKED_SCORE for padding (keys only, as HF masks).
    * Returns the context [B*Tq, D] (heads merged back into columns).
    */
-  attention(q: Tensor2D, k: Tensor2D, v: Tensor2D, keyMask: Tensor2D, shape: AttentionShape, dropout?: { rate: number; seed: number }): { context: Tensor2D; cache: AttentionCache };
+  attention(
+    q: Tensor2D,
+    k: Tensor2D,
+    v: Tensor2D,
+    keyMask: Tensor2D,
+    shape: AttentionShape,
+    dropout?: { rate: number; seed: number },
+  ): { context: Tensor2D; cache: AttentionCache };
   /** Gradients of Q, K and V ([rows, D] each) from the gradient of the context. */
   attentionBackward(cache: AttentionCache, dContext: Tensor2D): { dQ: Tensor2D; dK: Tensor2D; dV: Tensor2D };
   /** Inverted dropout's mask: 0 with probability `rate`, else 1 / (1 - rate); a function of `seed`. */

@@ -14,7 +14,10 @@ function mergeHeads(x: Tensor, B: number, T: number, D: number): Tensor2D {
 }
 
 function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
-  return tf.mul(tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), rate), 'float32'), 1 / (1 - rate));
+  return tf.mul(
+    tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), rate), 'float32'),
+    1 / (1 - rate),
+  );
 }
 
 export const tfjsKernels: Kernels = {
@@ -39,8 +42,15 @@ export const tfjsKernels: Kernels = {
 
   layerNormBackward(dy, xhat, rstd, weight, add) {
     const dXhat = tf.mul(dy, weight);
-    const dz = tf.mul(rstd, tf.sub(tf.sub(dXhat, tf.mean(dXhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dXhat, xhat), -1, true))));
-    return { dInput: (add ? tf.add(dz, add) : dz) as Tensor2D, dWeight: tf.sum(tf.mul(dy, xhat), 0), dBias: tf.sum(dy, 0) };
+    const dz = tf.mul(
+      rstd,
+      tf.sub(tf.sub(dXhat, tf.mean(dXhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dXhat, xhat), -1, true))),
+    );
+    return {
+      dInput: (add ? tf.add(dz, add) : dz) as Tensor2D,
+      dWeight: tf.sum(tf.mul(dy, xhat), 0),
+      dBias: tf.sum(dy, 0),
+    };
   },
 
   gelu: (z) => tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2)))) as Tensor2D,

@@ -45,7 +45,10 @@ export class DistilBertForSequenceClassification {
   private readonly layers: LayerNames[];
   private readonly headDim: number;
 
-  constructor(readonly config: DistilBertConfig, readonly params: Params) {
+  constructor(
+    readonly config: DistilBertConfig,
+    readonly params: Params,
+  ) {
     this.layers = Array.from({ length: config.n_layers }, (_, i) => layerNames(i));
     this.headDim = config.dim / config.n_heads;
   }
@@ -81,7 +84,12 @@ export class DistilBertForSequenceClassification {
    * Mean cross-entropy loss, logits, and the gradient of the loss for every trainable parameter.
    * `lossScale` multiplies the gradients (1 / gradient_accumulation_steps).
    */
-  lossAndGradients(batch: EncodedBatch, labels: Int32Array, dropout: DropoutPlan | undefined, lossScale = 1): { loss: number; logits: Float32Array; gradients: Gradients } {
+  lossAndGradients(
+    batch: EncodedBatch,
+    labels: Int32Array,
+    dropout: DropoutPlan | undefined,
+    lossScale = 1,
+  ): { loss: number; logits: Float32Array; gradients: Gradients } {
     const { ids, maskBias } = this.inputs(batch);
     const { n_layers: layers } = this.config;
     const embeddings = tidy(() => this.embeddingsForward(ids, batch, dropout));
@@ -137,7 +145,10 @@ export class DistilBertForSequenceClassification {
     const positions = tf.slice(this.p(EMBEDDINGS.position), [0, 0], [T, D]); // [T,D]
     const summed = tf.reshape(tf.add(tf.reshape(words, [B, T, D]), positions), [B * T, D]) as Tensor2D;
     const norm = kernels().layerNorm(summed, this.p(EMBEDDINGS.normWeight), this.p(EMBEDDINGS.normBias));
-    const mask = dropout && this.config.dropout > 0 ? kernels().dropoutMask([B * T, D], this.config.dropout, siteSeed(dropout, 0, 0)) : undefined;
+    const mask =
+      dropout && this.config.dropout > 0
+        ? kernels().dropoutMask([B * T, D], this.config.dropout, siteSeed(dropout, 0, 0))
+        : undefined;
     return { out: mask ? tf.mul(norm.y, mask) : norm.y, xhat: norm.xhat, rstd: norm.rstd, mask };
   }
 
@@ -150,7 +161,16 @@ export class DistilBertForSequenceClassification {
     keep(gradients, EMBEDDINGS.normBias, ln.dBias);
     if (!this.config.sinusoidal_pos_embds) {
       const dPositions = sumOverFirstAxis(tf.reshape(ln.dInput, [B, T, D])); // [T,D]
-      keep(gradients, EMBEDDINGS.position, T < P ? tf.pad(dPositions, [[0, P - T], [0, 0]]) : dPositions);
+      keep(
+        gradients,
+        EMBEDDINGS.position,
+        T < P
+          ? tf.pad(dPositions, [
+              [0, P - T],
+              [0, 0],
+            ])
+          : dPositions,
+      );
     }
     // The word-embedding gradient scatters each token's row into its id (duplicates add up).
     // Padding-id tokens get no gradient: HF's nn.Embedding(padding_idx=pad_token_id).
@@ -162,13 +182,23 @@ export class DistilBertForSequenceClassification {
         targets.push(batch.inputIds[i]);
       }
     }
-    const dRows = rows.length === batch.inputIds.length ? ln.dInput : (tf.gather(ln.dInput, tf.tensor1d(rows, 'int32')) as Tensor2D); // [K,D]
+    const dRows =
+      rows.length === batch.inputIds.length
+        ? ln.dInput
+        : (tf.gather(ln.dInput, tf.tensor1d(rows, 'int32')) as Tensor2D); // [K,D]
     keep(gradients, EMBEDDINGS.word, kernels().embeddingGradient(dRows, Int32Array.from(targets), V));
   }
 
   // --- transformer layer --------------------------------------------------------------------
 
-  private layerForward(i: number, x: Tensor2D, maskBias: Tensor2D, batch: EncodedBatch, firstTokenOnly: boolean, dropout: DropoutPlan | undefined): { out: Tensor2D; cache: LayerCache } {
+  private layerForward(
+    i: number,
+    x: Tensor2D,
+    maskBias: Tensor2D,
+    batch: EncodedBatch,
+    firstTokenOnly: boolean,
+    dropout: DropoutPlan | undefined,
+  ): { out: Tensor2D; cache: LayerCache } {
     const n = this.layers[i];
     const { batchSize: B, seqLength: T } = batch;
     const { dim: D, n_heads: H } = this.config;
@@ -177,12 +207,17 @@ export class DistilBertForSequenceClassification {
 
     // Queries for every token, or for token 0 only in the last layer; keys and values for every token.
     const xq = firstTokenOnly ? firstTokens(x, B, T, D) : x; //           [B*Tq,D]
-    const attentionDropout = dropout && this.config.attention_dropout > 0 ? { rate: this.config.attention_dropout, seed: siteSeed(dropout, i + 1, 1) } : undefined;
+    const attentionDropout =
+      dropout && this.config.attention_dropout > 0
+        ? { rate: this.config.attention_dropout, seed: siteSeed(dropout, i + 1, 1) }
+        : undefined;
     const { context, cache: attended } = kernels().attention(
       linear(xq, this.p(n.q), this.p(n.qBias)), //                           [B*Tq,D]
       linear(x, this.p(n.k), this.p(n.kBias)), //                            [B*T,D]
       linear(x, this.p(n.v), this.p(n.vBias)), //                            [B*T,D]
-      maskBias, { B, Tq, T, H, dh }, attentionDropout,
+      maskBias,
+      { B, Tq, T, H, dh },
+      attentionDropout,
     ); //                                                                   context [B*Tq,D]
     const attendedOut = linear(context, this.p(n.out), this.p(n.outBias)); // [B*Tq,D]
     const saNorm = kernels().layerNorm(attendedOut, this.p(n.saNormWeight), this.p(n.saNormBias), xq); // LN(attention + xq)
@@ -191,13 +226,31 @@ export class DistilBertForSequenceClassification {
     const hPre = linear(x1, this.p(n.lin1), this.p(n.lin1Bias)); //        [B*Tq,F]
     const h = this.activation(hPre);
     const f = linear(h, this.p(n.lin2), this.p(n.lin2Bias)); //            [B*Tq,D]
-    const ffnMask = dropout && this.config.dropout > 0 ? kernels().dropoutMask(f.shape, this.config.dropout, siteSeed(dropout, i + 1, 2)) : undefined;
-    const outNorm = kernels().layerNorm(ffnMask ? (tf.mul(f, ffnMask) as Tensor2D) : f, this.p(n.outNormWeight), this.p(n.outNormBias), x1);
+    const ffnMask =
+      dropout && this.config.dropout > 0
+        ? kernels().dropoutMask(f.shape, this.config.dropout, siteSeed(dropout, i + 1, 2))
+        : undefined;
+    const outNorm = kernels().layerNorm(
+      ffnMask ? (tf.mul(f, ffnMask) as Tensor2D) : f,
+      this.p(n.outNormWeight),
+      this.p(n.outNormBias),
+      x1,
+    );
 
     const cache: LayerCache = {
-      x, xq, attended, context,
-      saXhat: saNorm.xhat, saRstd: saNorm.rstd, x1, hPre, h, ffnMask,
-      outXhat: outNorm.xhat, outRstd: outNorm.rstd, firstTokenOnly,
+      x,
+      xq,
+      attended,
+      context,
+      saXhat: saNorm.xhat,
+      saRstd: saNorm.rstd,
+      x1,
+      hPre,
+      h,
+      ffnMask,
+      outXhat: outNorm.xhat,
+      outRstd: outNorm.rstd,
+      firstTokenOnly,
     };
     return { out: outNorm.y, cache };
   }
@@ -214,7 +267,10 @@ export class DistilBertForSequenceClassification {
     const dF = c.ffnMask ? (tf.mul(outLn.dInput, c.ffnMask) as Tensor2D) : outLn.dInput;
     const dH = linearBackward(c.h, this.p(n.lin2), dF, gradients, n.lin2, n.lin2Bias); //    [B*Tq,F]
     const dHPre = this.activationBackward(c.hPre, dH);
-    const dX1 = tf.add(outLn.dInput, linearBackward(c.x1, this.p(n.lin1), dHPre, gradients, n.lin1, n.lin1Bias)) as Tensor2D;
+    const dX1 = tf.add(
+      outLn.dInput,
+      linearBackward(c.x1, this.p(n.lin1), dHPre, gradients, n.lin1, n.lin1Bias),
+    ) as Tensor2D;
 
     // sa_layer_norm(out_lin(context) + x)
     const saLn = kernels().layerNormBackward(dX1, c.saXhat, c.saRstd, this.p(n.saNormWeight));
@@ -236,23 +292,50 @@ export class DistilBertForSequenceClassification {
   private headForward(pooled: Tensor2D, dropout: DropoutPlan | undefined): HeadCache {
     const pre = linear(pooled, this.p(HEAD.preClassifier), this.p(HEAD.preClassifierBias)); // [B,D]
     const relu = tf.relu(pre);
-    const mask = dropout && this.config.seq_classif_dropout > 0 ? kernels().dropoutMask(relu.shape, this.config.seq_classif_dropout, siteSeed(dropout, this.config.n_layers + 1, 3)) : undefined;
+    const mask =
+      dropout && this.config.seq_classif_dropout > 0
+        ? kernels().dropoutMask(
+            relu.shape,
+            this.config.seq_classif_dropout,
+            siteSeed(dropout, this.config.n_layers + 1, 3),
+          )
+        : undefined;
     const reluUsed = mask ? (tf.mul(relu, mask) as Tensor2D) : relu;
     const logits = linear(reluUsed, this.p(HEAD.classifier), this.p(HEAD.classifierBias)); //    [B,L]
     return { pre, reluUsed, mask, logits };
   }
 
-  private headBackward(head: HeadCache, pooled: Tensor2D, labels: Int32Array, lossScale: number, gradients: Gradients): { loss: Tensor; dPooled: Tensor2D } {
+  private headBackward(
+    head: HeadCache,
+    pooled: Tensor2D,
+    labels: Int32Array,
+    lossScale: number,
+    gradients: Gradients,
+  ): { loss: Tensor; dPooled: Tensor2D } {
     const [B, L] = head.logits.shape;
     const labelTensor = tf.tensor1d(labels, 'int32');
     const oneHot = tf.oneHot(labelTensor, L);
     // loss = mean_b [ logsumexp(logits_b) - logits_b[label_b] ]
     const loss = tf.mean(tf.sub(tf.logSumExp(head.logits, -1), tf.sum(tf.mul(head.logits, oneHot), -1)));
     const dLogits = tf.mul(tf.sub(tf.softmax(head.logits), oneHot), lossScale / B) as Tensor2D; // [B,L]
-    const dReluUsed = linearBackward(head.reluUsed, this.p(HEAD.classifier), dLogits, gradients, HEAD.classifier, HEAD.classifierBias);
+    const dReluUsed = linearBackward(
+      head.reluUsed,
+      this.p(HEAD.classifier),
+      dLogits,
+      gradients,
+      HEAD.classifier,
+      HEAD.classifierBias,
+    );
     const dRelu = head.mask ? tf.mul(dReluUsed, head.mask) : dReluUsed;
     const dPre = tf.mul(dRelu, tf.step(head.pre)) as Tensor2D;
-    const dPooled = linearBackward(pooled, this.p(HEAD.preClassifier), dPre, gradients, HEAD.preClassifier, HEAD.preClassifierBias);
+    const dPooled = linearBackward(
+      pooled,
+      this.p(HEAD.preClassifier),
+      dPre,
+      gradients,
+      HEAD.preClassifier,
+      HEAD.preClassifierBias,
+    );
     return { loss, dPooled };
   }
 
@@ -276,9 +359,18 @@ interface EmbeddingsCache {
 }
 
 interface LayerCache {
-  x: Tensor2D; xq: Tensor2D; attended: AttentionCache; context: Tensor2D;
-  saXhat: Tensor2D; saRstd: Tensor2D; x1: Tensor2D; hPre: Tensor2D; h: Tensor2D; ffnMask?: Tensor;
-  outXhat: Tensor2D; outRstd: Tensor2D;
+  x: Tensor2D;
+  xq: Tensor2D;
+  attended: AttentionCache;
+  context: Tensor2D;
+  saXhat: Tensor2D;
+  saRstd: Tensor2D;
+  x1: Tensor2D;
+  hPre: Tensor2D;
+  h: Tensor2D;
+  ffnMask?: Tensor;
+  outXhat: Tensor2D;
+  outRstd: Tensor2D;
   firstTokenOnly: boolean;
 }
 
@@ -294,7 +386,14 @@ interface HeadCache {
 /**
  * Backward of y = x @ W + b: stores dW = x^T dy and db = sum(dy) in `gradients`, returns dx = dy W^T.
  */
-function linearBackward(x: Tensor2D, weight: Tensor2D, dy: Tensor2D, gradients: Gradients, weightName: string, biasName: string): Tensor2D {
+function linearBackward(
+  x: Tensor2D,
+  weight: Tensor2D,
+  dy: Tensor2D,
+  gradients: Gradients,
+  weightName: string,
+  biasName: string,
+): Tensor2D {
   keep(gradients, weightName, matMulTransposed(x, dy, true, false)); //   [in,out] = x^T dy
   keep(gradients, biasName, kernels().columnSums(dy)); //                           [out]
   return matMulTransposed(dy, weight, false, true); //                    [rows,in] = dy W^T
@@ -316,7 +415,14 @@ function firstTokens(x: Tensor2D, B: number, T: number, D: number): Tensor2D {
 
 /** The inverse scatter of firstTokens: [B,D] -> [B*T,D], zeros at tokens 1..T-1. */
 function expandFirstTokens(d: Tensor2D, B: number, T: number, D: number): Tensor2D {
-  return tf.reshape(tf.pad(tf.reshape(d, [B, 1, D]), [[0, 0], [0, T - 1], [0, 0]]), [B * T, D]);
+  return tf.reshape(
+    tf.pad(tf.reshape(d, [B, 1, D]), [
+      [0, 0],
+      [0, T - 1],
+      [0, 0],
+    ]),
+    [B * T, D],
+  );
 }
 
 /** The seed of one dropout site (layer, site) of a step. */

@@ -44,15 +44,20 @@ const KNOWN = new Set([...Object.keys(DISTILBERT_DEFAULTS), 'id2label', 'label2i
 export function parseDistilBertConfig(json: Record<string, unknown>, source = CONFIG_NAME): DistilBertConfig {
   const modelType = json.model_type;
   if (modelType !== undefined && modelType !== 'distilbert') {
-    throw new UserError(`${source}: model_type is "${String(modelType)}", not "distilbert"`, 'This extension fine-tunes DistilBERT checkpoints (distilbert-base-uncased and its fine-tuned descendants).');
+    throw new UserError(
+      `${source}: model_type is "${String(modelType)}", not "distilbert"`,
+      'This extension fine-tunes DistilBERT checkpoints (distilbert-base-uncased and its fine-tuned descendants).',
+    );
   }
   const number = (key: keyof typeof DISTILBERT_DEFAULTS): number => {
     const value = json[key] ?? DISTILBERT_DEFAULTS[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UserError(`${source}: ${key} must be a number, not ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new UserError(`${source}: ${key} must be a number, not ${JSON.stringify(value)}`);
     return value;
   };
   const activation = (json.activation ?? 'gelu') as string;
-  if (activation !== 'gelu' && activation !== 'relu') throw new UserError(`${source}: activation "${activation}" is not supported (gelu or relu)`);
+  if (activation !== 'gelu' && activation !== 'relu')
+    throw new UserError(`${source}: activation "${activation}" is not supported (gelu or relu)`);
   const config: DistilBertConfig = {
     vocab_size: number('vocab_size'),
     max_position_embeddings: number('max_position_embeddings'),
@@ -67,12 +72,17 @@ export function parseDistilBertConfig(json: Record<string, unknown>, source = CO
     initializer_range: number('initializer_range'),
     seq_classif_dropout: number('seq_classif_dropout'),
     pad_token_id: number('pad_token_id'),
-    id2label: (json.id2label as Record<string, string> | undefined) ?? defaultId2Label(typeof json.num_labels === 'number' ? json.num_labels : 2),
+    id2label:
+      (json.id2label as Record<string, string> | undefined) ??
+      defaultId2Label(typeof json.num_labels === 'number' ? json.num_labels : 2),
     label2id: {},
     extra: Object.fromEntries(Object.entries(json).filter(([key]) => !KNOWN.has(key))),
   };
-  config.label2id = (json.label2id as Record<string, number> | undefined) ?? Object.fromEntries(Object.entries(config.id2label).map(([id, label]) => [label, Number(id)]));
-  if (config.dim % config.n_heads !== 0) throw new UserError(`${source}: dim ${config.dim} is not divisible by n_heads ${config.n_heads}`);
+  config.label2id =
+    (json.label2id as Record<string, number> | undefined) ??
+    Object.fromEntries(Object.entries(config.id2label).map(([id, label]) => [label, Number(id)]));
+  if (config.dim % config.n_heads !== 0)
+    throw new UserError(`${source}: dim ${config.dim} is not divisible by n_heads ${config.n_heads}`);
   return config;
 }
 

@@ -14,7 +14,14 @@ import * as path from 'node:path';
 import { downloadFileToCacheDir, modelInfo } from '@huggingface/hub';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
-import { CONFIG_NAME, SAFE_WEIGHTS_NAME, SPECIAL_TOKENS_MAP_NAME, TOKENIZER_CONFIG_NAME, TOKENIZER_NAME, VOCAB_NAME } from '../outputNames';
+import {
+  CONFIG_NAME,
+  SAFE_WEIGHTS_NAME,
+  SPECIAL_TOKENS_MAP_NAME,
+  TOKENIZER_CONFIG_NAME,
+  TOKENIZER_NAME,
+  VOCAB_NAME,
+} from '../outputNames';
 
 export interface DownloadProgress {
   file: string;
@@ -58,7 +65,12 @@ export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
   const offline = ['1', 'ON', 'YES', 'TRUE'].includes((env.HF_HUB_OFFLINE ?? '').toUpperCase());
-  return { cacheDir: hubCacheDir(env), endpoint: (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''), offline, token: env.HF_TOKEN || undefined };
+  return {
+    cacheDir: hubCacheDir(env),
+    endpoint: (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''),
+    offline,
+    token: env.HF_TOKEN || undefined,
+  };
 }
 
 export function isHubId(model: string): boolean {
@@ -71,14 +83,21 @@ export function repoFolder(cacheDir: string, repo: string): string {
 
 export async function resolveModel(model: string, options: HubOptions = {}): Promise<ResolvedModel> {
   if (fs.existsSync(model) && fs.statSync(model).isDirectory()) return { folder: path.resolve(model), via: 'folder' };
-  if (!isHubId(model)) throw new UserError(`model "${model}" is neither a folder nor a Hugging Face hub id`, 'Use a hub id such as distilbert-base-uncased, or a folder with config.json.');
+  if (!isHubId(model))
+    throw new UserError(
+      `model "${model}" is neither a folder nor a Hugging Face hub id`,
+      'Use a hub id such as distilbert-base-uncased, or a folder with config.json.',
+    );
   const settings = { ...hubOptionsFromEnv(), ...definedOnly(options) };
   const revision = settings.revision ?? 'main';
   const cacheDir = settings.cacheDir!;
   const cached = cachedSnapshot(cacheDir, model, revision);
   if (settings.offline) {
     if (!cached) {
-      throw new UserError(`${model} is not in the Hugging Face cache (${cacheDir}) and HF_HUB_OFFLINE=1 forbids downloading it`, 'Run once with network access (unset HF_HUB_OFFLINE), or use a local model folder.');
+      throw new UserError(
+        `${model} is not in the Hugging Face cache (${cacheDir}) and HF_HUB_OFFLINE=1 forbids downloading it`,
+        'Run once with network access (unset HF_HUB_OFFLINE), or use a local model folder.',
+      );
     }
     return { folder: cached.folder, via: 'cache', repo: model, commit: cached.commit };
   }
@@ -86,7 +105,9 @@ export async function resolveModel(model: string, options: HubOptions = {}): Pro
     return await download(model, revision, cacheDir, settings);
   } catch (error) {
     if (cached && isConnectionError(error)) {
-      settings.onLog?.(`Cannot reach ${settings.endpoint} (${describeError(error)}); using ${model} from the Hugging Face cache (${cached.commit.slice(0, 7)}).`);
+      settings.onLog?.(
+        `Cannot reach ${settings.endpoint} (${describeError(error)}); using ${model} from the Hugging Face cache (${cached.commit.slice(0, 7)}).`,
+      );
       return { folder: cached.folder, via: 'cache', repo: model, commit: cached.commit };
     }
     throw error;
@@ -94,7 +115,11 @@ export async function resolveModel(model: string, options: HubOptions = {}): Pro
 }
 
 /** The snapshot a revision points to, when it holds everything a run needs. */
-function cachedSnapshot(cacheDir: string, repo: string, revision: string): { folder: string; commit: string } | undefined {
+function cachedSnapshot(
+  cacheDir: string,
+  repo: string,
+  revision: string,
+): { folder: string; commit: string } | undefined {
   const root = repoFolder(cacheDir, repo);
   let commit = revision;
   if (!/^[0-9a-f]{40}$/.test(revision)) {
@@ -110,13 +135,25 @@ function cachedSnapshot(cacheDir: string, repo: string, revision: string): { fol
   return complete ? { folder, commit } : undefined;
 }
 
-async function download(repo: string, revision: string, cacheDir: string, settings: HubOptions): Promise<ResolvedModel> {
+async function download(
+  repo: string,
+  revision: string,
+  cacheDir: string,
+  settings: HubOptions,
+): Promise<ResolvedModel> {
   const baseFetch = settings.fetch ?? fetch;
   const hubUrl = settings.endpoint!;
   const credentials = settings.token ? { accessToken: settings.token } : {};
   let info: { sha?: string; filePaths?: string[] };
   try {
-    info = await modelInfo({ name: repo, revision, hubUrl, additionalFields: ['sha', 'filePaths'], fetch: baseFetch, ...credentials });
+    info = await modelInfo({
+      name: repo,
+      revision,
+      hubUrl,
+      additionalFields: ['sha', 'filePaths'],
+      fetch: baseFetch,
+      ...credentials,
+    });
   } catch (error) {
     throw hubError(error, repo, hubUrl);
   }
@@ -126,7 +163,10 @@ async function download(repo: string, revision: string, cacheDir: string, settin
   const wanted = [...REQUIRED_FILES, ...OPTIONAL_FILES.filter((f) => files.includes(f))];
   const weights = WEIGHT_FILES.find((f) => files.includes(f));
   if (!weights) {
-    throw new UserError(`${repo} has no model.safetensors on the hub${files.includes('pytorch_model.bin') ? ' (only pytorch_model.bin, which this extension does not read)' : ''}`, 'Pick a model with safetensors weights, or convert it in Python with save_pretrained(dir, safe_serialization=True) and use the folder.');
+    throw new UserError(
+      `${repo} has no model.safetensors on the hub${files.includes('pytorch_model.bin') ? ' (only pytorch_model.bin, which this extension does not read)' : ''}`,
+      'Pick a model with safetensors weights, or convert it in Python with save_pretrained(dir, safe_serialization=True) and use the folder.',
+    );
   }
   const tokenizerFiles = TOKENIZER_FILES.filter((f) => files.includes(f));
   if (tokenizerFiles.length === 0) throw new UserError(`${repo} has no tokenizer.json or vocab.txt on the hub`);
@@ -143,7 +183,15 @@ async function download(repo: string, revision: string, cacheDir: string, settin
   try {
     for (const file of wanted) {
       const fetchWithProgress = settings.onProgress ? countingFetch(baseFetch, file, settings.onProgress) : baseFetch;
-      await downloadFileToCacheDir({ repo, path: file, revision: commit, hubUrl, cacheDir, fetch: fetchWithProgress, ...credentials });
+      await downloadFileToCacheDir({
+        repo,
+        path: file,
+        revision: commit,
+        hubUrl,
+        cacheDir,
+        fetch: fetchWithProgress,
+        ...credentials,
+      });
     }
   } catch (error) {
     // Leave no half-written blob behind (huggingface_hub would keep it to resume; we start over).
@@ -169,7 +217,8 @@ function countingFetch(base: typeof fetch, file: string, onProgress: (p: Downloa
   return async (input, init) => {
     const response = await base(input, init);
     const range = new Headers(init?.headers).get('Range');
-    if (!response.ok || !response.body || range === 'bytes=0-0' || (init?.method && init.method !== 'GET')) return response;
+    if (!response.ok || !response.body || range === 'bytes=0-0' || (init?.method && init.method !== 'GET'))
+      return response;
     const total = Number(response.headers.get('content-length') ?? 0);
     let bytes = 0;
     const counter = new TransformStream<Uint8Array, Uint8Array>({
@@ -179,13 +228,19 @@ function countingFetch(base: typeof fetch, file: string, onProgress: (p: Downloa
         controller.enqueue(chunk);
       },
     });
-    return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(response.body.pipeThrough(counter), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }
 
 function isConnectionError(error: unknown): boolean {
   const text = describeError(error);
-  return /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket|terminated|UND_ERR/i.test(text);
+  return /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket|terminated|UND_ERR/i.test(
+    text,
+  );
 }
 
 function describeError(error: unknown): string {
@@ -202,10 +257,21 @@ function describeError(error: unknown): string {
 function hubError(error: unknown, repo: string, hubUrl: string): Error {
   if (error instanceof UserError) return error;
   const status = (error as { statusCode?: number }).statusCode;
-  if (status === 404) return new UserError(`${repo} was not found on ${hubUrl} (404)`, 'Check the model id (for example distilbert-base-uncased), or use a local model folder.');
-  if (status === 401 || status === 403) return new UserError(`${repo} on ${hubUrl} needs authorization (${status})`, 'Set HF_TOKEN to a Hugging Face access token that may read this model.');
+  if (status === 404)
+    return new UserError(
+      `${repo} was not found on ${hubUrl} (404)`,
+      'Check the model id (for example distilbert-base-uncased), or use a local model folder.',
+    );
+  if (status === 401 || status === 403)
+    return new UserError(
+      `${repo} on ${hubUrl} needs authorization (${status})`,
+      'Set HF_TOKEN to a Hugging Face access token that may read this model.',
+    );
   if (isConnectionError(error)) {
-    return new UserError(`cannot download ${repo} from ${hubUrl}: ${describeError(error)}`, 'Check the network (or HF_ENDPOINT). Nothing half-downloaded was kept; run again to retry. Offline, use a model already in the Hugging Face cache with HF_HUB_OFFLINE=1, or a local folder.');
+    return new UserError(
+      `cannot download ${repo} from ${hubUrl}: ${describeError(error)}`,
+      'Check the network (or HF_ENDPOINT). Nothing half-downloaded was kept; run again to retry. Offline, use a model already in the Hugging Face cache with HF_HUB_OFFLINE=1, or a local folder.',
+    );
   }
   return new UserError(`cannot download ${repo} from ${hubUrl}: ${describeError(error)}`);
 }

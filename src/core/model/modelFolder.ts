@@ -10,9 +10,22 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { writeJsonAtomic } from '../files';
 import { tf, type Tensor } from '../tf';
-import { parseDistilBertConfig, serializeDistilBertConfig, withLabels, type DistilBertConfig } from './distilbertConfig';
+import {
+  parseDistilBertConfig,
+  serializeDistilBertConfig,
+  withLabels,
+  type DistilBertConfig,
+} from './distilbertConfig';
 import { DistilBertForSequenceClassification, type Params } from './distilbert';
-import { HEAD, fromCheckpointLayout, initialValues, memoryShape, parameterSpecs, toCheckpointLayout, type ParameterSpec } from './parameters';
+import {
+  HEAD,
+  fromCheckpointLayout,
+  initialValues,
+  memoryShape,
+  parameterSpecs,
+  toCheckpointLayout,
+  type ParameterSpec,
+} from './parameters';
 import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors';
 import { CONFIG_NAME, SAFE_WEIGHTS_NAME } from '../outputNames';
 
@@ -58,7 +71,8 @@ export function readModelConfig(folder: string): DistilBertConfig {
   } catch (error) {
     throw new UserError(`${file}: invalid JSON (${(error as Error).message})`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${file}: expected a JSON object (a Hugging Face model config)`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new UserError(`${file}: expected a JSON object (a Hugging Face model config)`);
   return parseDistilBertConfig(json as Record<string, unknown>, file);
 }
 
@@ -71,12 +85,28 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
   const messages: string[] = [];
 
   if (!fs.existsSync(weightsFile)) {
-    if (fs.existsSync(path.join(folder, 'pytorch_model.bin')) || fs.existsSync(path.join(folder, 'model.safetensors.index.json'))) {
-      throw new UserError(`${name} has its weights in a format this extension does not read (pytorch_model.bin or sharded safetensors)`, 'Save the model with `model.save_pretrained(dir, safe_serialization=True)` into a single model.safetensors.');
+    if (
+      fs.existsSync(path.join(folder, 'pytorch_model.bin')) ||
+      fs.existsSync(path.join(folder, 'model.safetensors.index.json'))
+    ) {
+      throw new UserError(
+        `${name} has its weights in a format this extension does not read (pytorch_model.bin or sharded safetensors)`,
+        'Save the model with `model.save_pretrained(dir, safe_serialization=True)` into a single model.safetensors.',
+      );
     }
     const params = initializeAll(specs, config, options.seed);
-    messages.push(`${name} has a config and no model.safetensors: training FROM SCRATCH, with randomly initialized weights. Results will be far below those of a pretrained model.`);
-    return { model: new DistilBertForSequenceClassification(config, params), specs, source: `from scratch (${name} has no weights)`, fromScratch: true, newlyInitialized: specs.map((s) => s.name), unused: [], messages };
+    messages.push(
+      `${name} has a config and no model.safetensors: training FROM SCRATCH, with randomly initialized weights. Results will be far below those of a pretrained model.`,
+    );
+    return {
+      model: new DistilBertForSequenceClassification(config, params),
+      specs,
+      source: `from scratch (${name} has no weights)`,
+      fromScratch: true,
+      newlyInitialized: specs.map((s) => s.name),
+      unused: [],
+      messages,
+    };
   }
 
   const stored = readSafetensors(weightsFile).tensors;
@@ -84,7 +114,11 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
   const unused: string[] = [];
   for (const [key, tensor] of stored) {
     if (IGNORED_BUFFERS.test(key)) continue;
-    const canonical = specs.some((s) => s.name === key) ? key : specs.some((s) => s.name === `distilbert.${key}`) ? `distilbert.${key}` : undefined;
+    const canonical = specs.some((s) => s.name === key)
+      ? key
+      : specs.some((s) => s.name === `distilbert.${key}`)
+        ? `distilbert.${key}`
+        : undefined;
     if (canonical) byName.set(canonical, tensor);
     else unused.push(key);
   }
@@ -96,7 +130,11 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
     const tensor = byName.get(spec.name);
     const isHead = spec.name.startsWith('pre_classifier.') || spec.name.startsWith('classifier.');
     if (!tensor) {
-      if (!isHead) throw new UserError(`${name}: model.safetensors has no tensor ${spec.name} (nor ${spec.name.replace(/^distilbert\./, '')})`, 'The checkpoint does not match its config.json, or is not a DistilBERT checkpoint.');
+      if (!isHead)
+        throw new UserError(
+          `${name}: model.safetensors has no tensor ${spec.name} (nor ${spec.name.replace(/^distilbert\./, '')})`,
+          'The checkpoint does not match its config.json, or is not a DistilBERT checkpoint.',
+        );
       newlyInitialized.push(spec.name);
       params.set(spec.name, initialized(spec, config, options.seed));
       continue;
@@ -105,24 +143,36 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
       if (spec.name.startsWith('classifier.')) {
         // A fine-tuned checkpoint with another number of labels: a new classifier, as
         // `ignore_mismatched_sizes=True` would give.
-        resized.push(`${spec.name}: ${JSON.stringify(tensor.shape)} in the checkpoint, ${JSON.stringify(spec.shape)} in the model`);
+        resized.push(
+          `${spec.name}: ${JSON.stringify(tensor.shape)} in the checkpoint, ${JSON.stringify(spec.shape)} in the model`,
+        );
         newlyInitialized.push(spec.name);
         params.set(spec.name, initialized(spec, config, options.seed));
         continue;
       }
-      throw new UserError(`${name}: tensor ${spec.name} has shape ${JSON.stringify(tensor.shape)}, the config needs ${JSON.stringify(spec.shape)}`, 'The checkpoint does not match its config.json.');
+      throw new UserError(
+        `${name}: tensor ${spec.name} has shape ${JSON.stringify(tensor.shape)}, the config needs ${JSON.stringify(spec.shape)}`,
+        'The checkpoint does not match its config.json.',
+      );
     }
     params.set(spec.name, toTensor(spec, fromCheckpointLayout(spec, tensor.data)));
   }
 
   if (unused.length > 0) {
-    messages.push(`Some weights of the model checkpoint at ${name} were not used when initializing DistilBertForSequenceClassification: [${unused.map(quote).join(', ')}]`);
+    messages.push(
+      `Some weights of the model checkpoint at ${name} were not used when initializing DistilBertForSequenceClassification: [${unused.map(quote).join(', ')}]`,
+    );
   }
   if (newlyInitialized.length > 0) {
-    messages.push(`Some weights of DistilBertForSequenceClassification were not initialized from the model checkpoint at ${name} and are newly initialized: [${newlyInitialized.map(quote).join(', ')}]`);
-    messages.push('You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.');
+    messages.push(
+      `Some weights of DistilBertForSequenceClassification were not initialized from the model checkpoint at ${name} and are newly initialized: [${newlyInitialized.map(quote).join(', ')}]`,
+    );
+    messages.push(
+      'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.',
+    );
   }
-  if (resized.length > 0) messages.push(`The classifier was re-initialized because the number of labels differs: ${resized.join('; ')}`);
+  if (resized.length > 0)
+    messages.push(`The classifier was re-initialized because the number of labels differs: ${resized.join('; ')}`);
   const headLoaded = !newlyInitialized.some((n) => n === HEAD.classifier);
   return {
     model: new DistilBertForSequenceClassification(config, params),
@@ -149,8 +199,16 @@ function initialized(spec: ParameterSpec, config: DistilBertConfig, seed: number
 }
 
 /** The model's weights in checkpoint layout and names, for model.safetensors. */
-export function checkpointTensors(model: DistilBertForSequenceClassification, specs: ParameterSpec[]): Map<string, { shape: number[]; data: Float32Array }> {
-  return new Map(specs.map((spec) => [spec.name, { shape: spec.shape, data: toCheckpointLayout(spec, model.params.get(spec.name)!.dataSync() as Float32Array) }]));
+export function checkpointTensors(
+  model: DistilBertForSequenceClassification,
+  specs: ParameterSpec[],
+): Map<string, { shape: number[]; data: Float32Array }> {
+  return new Map(
+    specs.map((spec) => [
+      spec.name,
+      { shape: spec.shape, data: toCheckpointLayout(spec, model.params.get(spec.name)!.dataSync() as Float32Array) },
+    ]),
+  );
 }
 
 /** Writes model.safetensors and config.json (with id2label/label2id) into `folder`, each atomically. */

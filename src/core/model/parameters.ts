@@ -22,10 +22,22 @@ export interface ParameterSpec {
 }
 
 export interface LayerNames {
-  q: string; qBias: string; k: string; kBias: string; v: string; vBias: string; out: string; outBias: string;
-  saNormWeight: string; saNormBias: string;
-  lin1: string; lin1Bias: string; lin2: string; lin2Bias: string;
-  outNormWeight: string; outNormBias: string;
+  q: string;
+  qBias: string;
+  k: string;
+  kBias: string;
+  v: string;
+  vBias: string;
+  out: string;
+  outBias: string;
+  saNormWeight: string;
+  saNormBias: string;
+  lin1: string;
+  lin1Bias: string;
+  lin2: string;
+  lin2Bias: string;
+  outNormWeight: string;
+  outNormBias: string;
 }
 
 export const EMBEDDINGS = {
@@ -45,14 +57,22 @@ export const HEAD = {
 export function layerNames(i: number): LayerNames {
   const p = `distilbert.transformer.layer.${i}`;
   return {
-    q: `${p}.attention.q_lin.weight`, qBias: `${p}.attention.q_lin.bias`,
-    k: `${p}.attention.k_lin.weight`, kBias: `${p}.attention.k_lin.bias`,
-    v: `${p}.attention.v_lin.weight`, vBias: `${p}.attention.v_lin.bias`,
-    out: `${p}.attention.out_lin.weight`, outBias: `${p}.attention.out_lin.bias`,
-    saNormWeight: `${p}.sa_layer_norm.weight`, saNormBias: `${p}.sa_layer_norm.bias`,
-    lin1: `${p}.ffn.lin1.weight`, lin1Bias: `${p}.ffn.lin1.bias`,
-    lin2: `${p}.ffn.lin2.weight`, lin2Bias: `${p}.ffn.lin2.bias`,
-    outNormWeight: `${p}.output_layer_norm.weight`, outNormBias: `${p}.output_layer_norm.bias`,
+    q: `${p}.attention.q_lin.weight`,
+    qBias: `${p}.attention.q_lin.bias`,
+    k: `${p}.attention.k_lin.weight`,
+    kBias: `${p}.attention.k_lin.bias`,
+    v: `${p}.attention.v_lin.weight`,
+    vBias: `${p}.attention.v_lin.bias`,
+    out: `${p}.attention.out_lin.weight`,
+    outBias: `${p}.attention.out_lin.bias`,
+    saNormWeight: `${p}.sa_layer_norm.weight`,
+    saNormBias: `${p}.sa_layer_norm.bias`,
+    lin1: `${p}.ffn.lin1.weight`,
+    lin1Bias: `${p}.ffn.lin1.bias`,
+    lin2: `${p}.ffn.lin2.weight`,
+    lin2Bias: `${p}.ffn.lin2.bias`,
+    outNormWeight: `${p}.output_layer_norm.weight`,
+    outNormBias: `${p}.output_layer_norm.bias`,
   };
 }
 
@@ -68,7 +88,12 @@ export function parameterSpecs(config: DistilBertConfig): ParameterSpec[] {
   add(EMBEDDINGS.normBias, [dim], 'layernorm-bias');
   for (let i = 0; i < config.n_layers; i++) {
     const n = layerNames(i);
-    for (const [w, b] of [[n.q, n.qBias], [n.k, n.kBias], [n.v, n.vBias], [n.out, n.outBias]]) {
+    for (const [w, b] of [
+      [n.q, n.qBias],
+      [n.k, n.kBias],
+      [n.v, n.vBias],
+      [n.out, n.outBias],
+    ]) {
       add(w, [dim, dim], 'linear');
       add(b, [dim], 'bias');
     }
@@ -130,7 +155,8 @@ export function initialValues(spec: ParameterSpec, config: DistilBertConfig, see
     case 'layernorm-bias':
       return data;
     case 'embedding':
-      if (spec.name === EMBEDDINGS.position && config.sinusoidal_pos_embds) return sinusoidalEmbeddings(spec.shape[0], spec.shape[1]);
+      if (spec.name === EMBEDDINGS.position && config.sinusoidal_pos_embds)
+        return sinusoidalEmbeddings(spec.shape[0], spec.shape[1]);
       break;
     case 'linear':
       break;

@@ -39,14 +39,22 @@ export function readSafetensors(file: string): SafetensorsFile {
 }
 
 export function parseSafetensors(bytes: Uint8Array, name = SAFE_WEIGHTS_NAME): SafetensorsFile {
-  const corrupt = (why: string) => new UserError(`${name} is not a valid safetensors file: ${why}`, 'The file may be truncated or corrupt; delete it (and its Hugging Face cache entry) and download it again.');
+  const corrupt = (why: string) =>
+    new UserError(
+      `${name} is not a valid safetensors file: ${why}`,
+      'The file may be truncated or corrupt; delete it (and its Hugging Face cache entry) and download it again.',
+    );
   if (bytes.byteLength < 8) throw corrupt(`it has ${bytes.byteLength} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength) throw corrupt(`header length ${headerLength} does not fit in ${bytes.byteLength} bytes`);
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength)
+    throw corrupt(`header length ${headerLength} does not fit in ${bytes.byteLength} bytes`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
     throw corrupt(`the header is not JSON (${(error as Error).message})`);
   }
@@ -59,13 +67,20 @@ export function parseSafetensors(bytes: Uint8Array, name = SAFE_WEIGHTS_NAME): S
       metadata = (entry ?? {}) as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: Dtype; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as { dtype: Dtype; shape: number[]; data_offsets: [number, number] };
     if (!(dtype in BYTES)) throw corrupt(`tensor ${tensorName} has unsupported dtype ${dtype}`);
-    if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) throw corrupt(`tensor ${tensorName} has a malformed header entry`);
+    if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2)
+      throw corrupt(`tensor ${tensorName} has a malformed header entry`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [start, end] = offsets;
     if (!(start >= 0 && end <= dataLength && end - start === count * BYTES[dtype])) {
-      throw corrupt(`tensor ${tensorName} (${dtype} ${JSON.stringify(shape)}) has data offsets [${start}, ${end}] outside the ${dataLength} data bytes`);
+      throw corrupt(
+        `tensor ${tensorName} (${dtype} ${JSON.stringify(shape)}) has data offsets [${start}, ${end}] outside the ${dataLength} data bytes`,
+      );
     }
     tensors.set(tensorName, { dtype, shape, data: decode(bytes, dataStart + start, count, dtype) });
   }
@@ -108,12 +123,18 @@ function decode(bytes: Uint8Array, offset: number, count: number, dtype: Dtype):
 
 function readNumber(view: DataView, i: number, dtype: Dtype): number {
   switch (dtype) {
-    case 'F64': return view.getFloat64(i * 8, true);
-    case 'I64': return Number(view.getBigInt64(i * 8, true));
-    case 'I32': return view.getInt32(i * 4, true);
-    case 'I16': return view.getInt16(i * 2, true);
-    case 'I8': return view.getInt8(i);
-    default: return view.getUint8(i);
+    case 'F64':
+      return view.getFloat64(i * 8, true);
+    case 'I64':
+      return Number(view.getBigInt64(i * 8, true));
+    case 'I32':
+      return view.getInt32(i * 4, true);
+    case 'I16':
+      return view.getInt16(i * 2, true);
+    case 'I8':
+      return view.getInt8(i);
+    default:
+      return view.getUint8(i);
   }
 }
 
@@ -127,14 +148,18 @@ function halfToFloat(h: number): number {
 }
 
 /** The bytes of a safetensors file of float32 tensors, as the Python `safetensors` package lays them out. */
-export function serializeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata: Record<string, string> = { format: 'pt' }): Buffer {
+export function serializeSafetensors(
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  metadata: Record<string, string> = { format: 'pt' },
+): Buffer {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const name of names) {
     const { shape, data } = tensors.get(name)!;
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new Error(`tensor ${name}: shape ${JSON.stringify(shape)} holds ${count} values, data has ${data.length}`);
+    if (count !== data.length)
+      throw new Error(`tensor ${name}: shape ${JSON.stringify(shape)} holds ${count} values, data has ${data.length}`);
     header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
   }
@@ -153,6 +178,10 @@ export function serializeSafetensors(tensors: Map<string, { shape: number[]; dat
   return out;
 }
 
-export function writeSafetensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+  metadata?: Record<string, string>,
+): void {
   writeFileAtomic(file, serializeSafetensors(tensors, metadata));
 }

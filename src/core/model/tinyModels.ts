@@ -17,7 +17,13 @@ export interface TinyModelShape {
   max_position_embeddings: number;
 }
 
-export const TINY_SHAPE: TinyModelShape = { dim: 32, n_layers: 2, n_heads: 2, hidden_dim: 64, max_position_embeddings: 128 };
+export const TINY_SHAPE: TinyModelShape = {
+  dim: 32,
+  n_layers: 2,
+  n_heads: 2,
+  hidden_dim: 64,
+  max_position_embeddings: 128,
+};
 
 /** config.json of a DistilBertForMaskedLM of this shape, like distilbert-base-uncased's. */
 export function tinyConfig(shape: TinyModelShape, vocabSize: number): Record<string, unknown> {
@@ -37,7 +43,11 @@ export function tinyConfig(shape: TinyModelShape, vocabSize: number): Record<str
  * a masked-LM model.safetensors (random N(0, 0.02) weights, `vocab_*` head, no classifier),
  * tensor names prefixed with `distilbert.` as in the hub's checkpoint.
  */
-export function writeTinyModel(folder: string, vocabFile: string, options: { weights?: boolean; shape?: TinyModelShape; seed?: number } = {}): string {
+export function writeTinyModel(
+  folder: string,
+  vocabFile: string,
+  options: { weights?: boolean; shape?: TinyModelShape; seed?: number } = {},
+): string {
   const shape = options.shape ?? TINY_SHAPE;
   const vocab = fs.readFileSync(vocabFile, 'utf8').split('\n');
   if (vocab[vocab.length - 1] === '') vocab.pop();

@@ -42,16 +42,86 @@ export interface StridedMatrices {
 
 /** What distilbert_native.node exports: positional arguments, in the order the C++ reads them. */
 interface RawAddon {
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: F32, B: F32, C: F32, batch: number, strideA: number, strideB: number, strideC: number, beta: number, bias?: F32): void;
-  gemmHeads(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: F32, lda: number, aB: number, aH: number, B: F32, ldb: number, bB: number, bH: number, C: F32, ldc: number, cB: number, cH: number, batches: number, heads: number): void;
-  layerNorm(x: F32, gamma: F32, beta: F32, rows: number, dim: number, eps: number, y: F32, xhat: F32, rstd: F32, residual?: F32): void;
-  layerNormGrad(dy: F32, xhat: F32, rstd: F32, gamma: F32, rows: number, dim: number, dx: F32, dgamma: F32, dbeta: F32, dxAdd?: F32): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    A: F32,
+    B: F32,
+    C: F32,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    beta: number,
+    bias?: F32,
+  ): void;
+  gemmHeads(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: F32,
+    lda: number,
+    aB: number,
+    aH: number,
+    B: F32,
+    ldb: number,
+    bB: number,
+    bH: number,
+    C: F32,
+    ldc: number,
+    cB: number,
+    cH: number,
+    batches: number,
+    heads: number,
+  ): void;
+  layerNorm(
+    x: F32,
+    gamma: F32,
+    beta: F32,
+    rows: number,
+    dim: number,
+    eps: number,
+    y: F32,
+    xhat: F32,
+    rstd: F32,
+    residual?: F32,
+  ): void;
+  layerNormGrad(
+    dy: F32,
+    xhat: F32,
+    rstd: F32,
+    gamma: F32,
+    rows: number,
+    dim: number,
+    dx: F32,
+    dgamma: F32,
+    dbeta: F32,
+    dxAdd?: F32,
+  ): void;
   gelu(z: F32, y: F32): void;
   geluGrad(z: F32, dy: F32, dz: F32): void;
   softmax(x: F32, rows: number, cols: number, y: F32, maskBias?: F32, rowsPerMask?: number): void;
   softmaxGrad(w: F32, dw: F32, rows: number, cols: number, ds: F32, dropMask?: F32): void;
   dropoutMask(out: F32, rate: number, seed: number): void;
-  adamw(p: F32, g: F32, m: F32, v: F32, decay: number, beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number, gradScale: number): void;
+  adamw(
+    p: F32,
+    g: F32,
+    m: F32,
+    v: F32,
+    decay: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    gradScale: number,
+  ): void;
   sumSquares(x: F32): number;
   permute(x: Items, out: Items, shape: Int32Array, perm: Int32Array): void;
   binary(op: number, a: F32, b: F32, out: F32, mode: number): void;
@@ -77,23 +147,108 @@ export class NativeAddon {
    * Row-major c[b] = op(a[b]) op(b[b]) (+ beta c[b]) (+ bias over rows) for b < batch; op(a) is
    * M x K, op(b) K x N. Matrix b of each operand starts at b * stride; a stride of 0 broadcasts.
    */
-  gemm(o: { transposeA?: boolean; transposeB?: boolean; M: number; N: number; K: number; a: F32; b: F32; c: F32; batch?: number; strideA?: number; strideB?: number; strideC?: number; beta?: number; bias?: F32 }): void {
-    this.raw.gemm(Boolean(o.transposeA), Boolean(o.transposeB), o.M, o.N, o.K, o.a, o.b, o.c, o.batch ?? 1, o.strideA ?? 0, o.strideB ?? 0, o.strideC ?? 0, o.beta ?? 0, o.bias);
+  gemm(o: {
+    transposeA?: boolean;
+    transposeB?: boolean;
+    M: number;
+    N: number;
+    K: number;
+    a: F32;
+    b: F32;
+    c: F32;
+    batch?: number;
+    strideA?: number;
+    strideB?: number;
+    strideC?: number;
+    beta?: number;
+    bias?: F32;
+  }): void {
+    this.raw.gemm(
+      Boolean(o.transposeA),
+      Boolean(o.transposeB),
+      o.M,
+      o.N,
+      o.K,
+      o.a,
+      o.b,
+      o.c,
+      o.batch ?? 1,
+      o.strideA ?? 0,
+      o.strideB ?? 0,
+      o.strideC ?? 0,
+      o.beta ?? 0,
+      o.bias,
+    );
   }
 
   /** For every batch entry and head: c[b,h] = alpha op(a[b,h]) op(b[b,h]), matrices read and written in place through strides. */
-  gemmHeads(o: { transposeA?: boolean; transposeB?: boolean; M: number; N: number; K: number; alpha?: number; a: StridedMatrices; b: StridedMatrices; c: StridedMatrices; batches: number; heads: number }): void {
+  gemmHeads(o: {
+    transposeA?: boolean;
+    transposeB?: boolean;
+    M: number;
+    N: number;
+    K: number;
+    alpha?: number;
+    a: StridedMatrices;
+    b: StridedMatrices;
+    c: StridedMatrices;
+    batches: number;
+    heads: number;
+  }): void {
     const { a, b, c } = o;
-    this.raw.gemmHeads(Boolean(o.transposeA), Boolean(o.transposeB), o.M, o.N, o.K, o.alpha ?? 1, a.data, a.ld, a.batchStride, a.headStride, b.data, b.ld, b.batchStride, b.headStride, c.data, c.ld, c.batchStride, c.headStride, o.batches, o.heads);
+    this.raw.gemmHeads(
+      Boolean(o.transposeA),
+      Boolean(o.transposeB),
+      o.M,
+      o.N,
+      o.K,
+      o.alpha ?? 1,
+      a.data,
+      a.ld,
+      a.batchStride,
+      a.headStride,
+      b.data,
+      b.ld,
+      b.batchStride,
+      b.headStride,
+      c.data,
+      c.ld,
+      c.batchStride,
+      c.headStride,
+      o.batches,
+      o.heads,
+    );
   }
 
   /** LayerNorm of (x + residual) over rows of `dim` values: y, and the normalized xhat and 1/std the backward needs. */
-  layerNorm(o: { x: F32; gamma: F32; beta: F32; rows: number; dim: number; eps: number; y: F32; xhat: F32; rstd: F32; residual?: F32 }): void {
+  layerNorm(o: {
+    x: F32;
+    gamma: F32;
+    beta: F32;
+    rows: number;
+    dim: number;
+    eps: number;
+    y: F32;
+    xhat: F32;
+    rstd: F32;
+    residual?: F32;
+  }): void {
     this.raw.layerNorm(o.x, o.gamma, o.beta, o.rows, o.dim, o.eps, o.y, o.xhat, o.rstd, o.residual);
   }
 
   /** LayerNorm's backward: dx (+ dxAdd, a residual path's gradient), dGamma, dBeta. */
-  layerNormGrad(o: { dy: F32; xhat: F32; rstd: F32; gamma: F32; rows: number; dim: number; dx: F32; dGamma: F32; dBeta: F32; dxAdd?: F32 }): void {
+  layerNormGrad(o: {
+    dy: F32;
+    xhat: F32;
+    rstd: F32;
+    gamma: F32;
+    rows: number;
+    dim: number;
+    dx: F32;
+    dGamma: F32;
+    dBeta: F32;
+    dxAdd?: F32;
+  }): void {
     this.raw.layerNormGrad(o.dy, o.xhat, o.rstd, o.gamma, o.rows, o.dim, o.dx, o.dGamma, o.dBeta, o.dxAdd);
   }
 
@@ -123,8 +278,32 @@ export class NativeAddon {
   }
 
   /** One AdamW update of one tensor, in place (param, expAvg, expAvgSq). */
-  adamw(o: { param: F32; grad: F32; expAvg: F32; expAvgSq: F32; decay: number; beta1: number; beta2: number; epsilon: number; stepSize: number; bc2Sqrt: number; gradScale: number }): void {
-    this.raw.adamw(o.param, o.grad, o.expAvg, o.expAvgSq, o.decay, o.beta1, o.beta2, o.epsilon, o.stepSize, o.bc2Sqrt, o.gradScale);
+  adamw(o: {
+    param: F32;
+    grad: F32;
+    expAvg: F32;
+    expAvgSq: F32;
+    decay: number;
+    beta1: number;
+    beta2: number;
+    epsilon: number;
+    stepSize: number;
+    bc2Sqrt: number;
+    gradScale: number;
+  }): void {
+    this.raw.adamw(
+      o.param,
+      o.grad,
+      o.expAvg,
+      o.expAvgSq,
+      o.decay,
+      o.beta1,
+      o.beta2,
+      o.epsilon,
+      o.stepSize,
+      o.bc2Sqrt,
+      o.gradScale,
+    );
   }
 
   /** The sum of squares, in double precision. */
@@ -175,9 +354,11 @@ let cached: { addon?: NativeAddon; reason?: string } | undefined;
 /** The addon, or undefined and the reason it is not available. */
 export function loadAddon(): { addon?: NativeAddon; reason?: string } {
   if (cached) return cached;
-  if (process.env.DISTILBERT_FINETUNE_NATIVE === '0') return (cached = { reason: 'disabled by DISTILBERT_FINETUNE_NATIVE=0' });
+  if (process.env.DISTILBERT_FINETUNE_NATIVE === '0')
+    return (cached = { reason: 'disabled by DISTILBERT_FINETUNE_NATIVE=0' });
   const file = candidates().find((f) => fs.existsSync(f));
-  if (!file) return (cached = { reason: `${ADDON_NAME} is not built (npm run build:native needs g++ and libopenblas-dev)` });
+  if (!file)
+    return (cached = { reason: `${ADDON_NAME} is not built (npm run build:native needs g++ and libopenblas-dev)` });
   try {
     return (cached = { addon: new NativeAddon(require(file) as RawAddon) });
   } catch (error) {

@@ -40,8 +40,23 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       const y = outputArray(rows * dim);
       const xhat = outputArray(rows * dim);
       const rstd = outputArray(rows);
-      addon.layerNorm({ x: values(z), gamma: values(weight), beta: values(bias), rows, dim, eps: LAYER_NORM_EPS, y, xhat, rstd, residual: residual && values(residual) });
-      return { y: float32(y, [rows, dim]) as Tensor2D, xhat: float32(xhat, [rows, dim]) as Tensor2D, rstd: float32(rstd, [rows, 1]) as Tensor2D };
+      addon.layerNorm({
+        x: values(z),
+        gamma: values(weight),
+        beta: values(bias),
+        rows,
+        dim,
+        eps: LAYER_NORM_EPS,
+        y,
+        xhat,
+        rstd,
+        residual: residual && values(residual),
+      });
+      return {
+        y: float32(y, [rows, dim]) as Tensor2D,
+        xhat: float32(xhat, [rows, dim]) as Tensor2D,
+        rstd: float32(rstd, [rows, 1]) as Tensor2D,
+      };
     },
 
     layerNormBackward(dy, xhat, rstd, weight, add) {
@@ -49,8 +64,23 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       const dx = outputArray(rows * dim);
       const dWeight = outputArray(dim);
       const dBias = outputArray(dim);
-      addon.layerNormGrad({ dy: values(dy), xhat: values(xhat), rstd: values(rstd), gamma: values(weight), rows, dim, dx, dGamma: dWeight, dBeta: dBias, dxAdd: add && values(add) });
-      return { dInput: float32(dx, [rows, dim]) as Tensor2D, dWeight: float32(dWeight, [dim]), dBias: float32(dBias, [dim]) };
+      addon.layerNormGrad({
+        dy: values(dy),
+        xhat: values(xhat),
+        rstd: values(rstd),
+        gamma: values(weight),
+        rows,
+        dim,
+        dx,
+        dGamma: dWeight,
+        dBeta: dBias,
+        dxAdd: add && values(add),
+      });
+      return {
+        dInput: float32(dx, [rows, dim]) as Tensor2D,
+        dWeight: float32(dWeight, [dim]),
+        dBias: float32(dBias, [dim]),
+      };
     },
 
     gelu(z) {
@@ -70,39 +100,130 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       const D = H * dh;
       // Per (batch, head): queries and context are Tq x dh, keys and values T x dh, all inside
       // [rows, D] matrices (head h = columns h*dh ...); scores and weights are [B, H, Tq, T].
-      const heads = (data: Float32Array, rows: number): StridedMatrices => ({ data, ld: D, batchStride: rows * D, headStride: dh });
-      const scoresOf = (data: Float32Array): StridedMatrices => ({ data, ld: T, batchStride: H * Tq * T, headStride: Tq * T });
+      const heads = (data: Float32Array, rows: number): StridedMatrices => ({
+        data,
+        ld: D,
+        batchStride: rows * D,
+        headStride: dh,
+      });
+      const scoresOf = (data: Float32Array): StridedMatrices => ({
+        data,
+        ld: T,
+        batchStride: H * Tq * T,
+        headStride: Tq * T,
+      });
       const scores = outputArray(B * H * Tq * T);
-      addon.gemmHeads({ transposeB: true, M: Tq, N: T, K: dh, alpha: 1 / Math.sqrt(dh), a: heads(values(q), Tq), b: heads(values(k), T), c: scoresOf(scores), batches: B, heads: H });
+      addon.gemmHeads({
+        transposeB: true,
+        M: Tq,
+        N: T,
+        K: dh,
+        alpha: 1 / Math.sqrt(dh),
+        a: heads(values(q), Tq),
+        b: heads(values(k), T),
+        c: scoresOf(scores),
+        batches: B,
+        heads: H,
+      });
       const w = outputArray(scores.length);
       addon.softmax({ x: scores, rows: B * H * Tq, cols: T, y: w, maskBias: values(keyMask), rowsPerMask: H * Tq });
       const weights = float32(w, [B, H, Tq, T]) as Tensor4D;
       const dropMask = dropout ? dropoutMask(weights.shape, dropout.rate, dropout.seed) : undefined;
       const weightsUsed = dropMask ? (tf.mul(weights, dropMask) as Tensor4D) : weights;
       const out = outputArray(B * Tq * D);
-      addon.gemmHeads({ M: Tq, N: dh, K: T, a: scoresOf(values(weightsUsed)), b: heads(values(v), T), c: heads(out, Tq), batches: B, heads: H });
-      return { context: float32(out, [B * Tq, D]) as Tensor2D, cache: { shape, q, k, v, weights, weightsUsed, dropMask } };
+      addon.gemmHeads({
+        M: Tq,
+        N: dh,
+        K: T,
+        a: scoresOf(values(weightsUsed)),
+        b: heads(values(v), T),
+        c: heads(out, Tq),
+        batches: B,
+        heads: H,
+      });
+      return {
+        context: float32(out, [B * Tq, D]) as Tensor2D,
+        cache: { shape, q, k, v, weights, weightsUsed, dropMask },
+      };
     },
 
     attentionBackward(c, dContext) {
       const { B, Tq, T, H, dh } = c.shape;
       const D = H * dh;
       const scale = 1 / Math.sqrt(dh);
-      const heads = (data: Float32Array, rows: number): StridedMatrices => ({ data, ld: D, batchStride: rows * D, headStride: dh });
-      const scoresOf = (data: Float32Array): StridedMatrices => ({ data, ld: T, batchStride: H * Tq * T, headStride: Tq * T });
+      const heads = (data: Float32Array, rows: number): StridedMatrices => ({
+        data,
+        ld: D,
+        batchStride: rows * D,
+        headStride: dh,
+      });
+      const scoresOf = (data: Float32Array): StridedMatrices => ({
+        data,
+        ld: T,
+        batchStride: H * Tq * T,
+        headStride: Tq * T,
+      });
       const per = { batches: B, heads: H };
       const dC = values(dContext);
       const dWeightsUsed = outputArray(B * H * Tq * T);
-      addon.gemmHeads({ transposeB: true, M: Tq, N: T, K: dh, a: heads(dC, Tq), b: heads(values(c.v), T), c: scoresOf(dWeightsUsed), ...per });
+      addon.gemmHeads({
+        transposeB: true,
+        M: Tq,
+        N: T,
+        K: dh,
+        a: heads(dC, Tq),
+        b: heads(values(c.v), T),
+        c: scoresOf(dWeightsUsed),
+        ...per,
+      });
       const dV = outputArray(B * T * D);
-      addon.gemmHeads({ transposeA: true, M: T, N: dh, K: Tq, a: scoresOf(values(c.weightsUsed)), b: heads(dC, Tq), c: heads(dV, T), ...per });
+      addon.gemmHeads({
+        transposeA: true,
+        M: T,
+        N: dh,
+        K: Tq,
+        a: scoresOf(values(c.weightsUsed)),
+        b: heads(dC, Tq),
+        c: heads(dV, T),
+        ...per,
+      });
       const dScores = outputArray(dWeightsUsed.length);
-      addon.softmaxGrad({ weights: values(c.weights), dWeights: dWeightsUsed, rows: B * H * Tq, cols: T, dScores, dropMask: c.dropMask && values(c.dropMask) });
+      addon.softmaxGrad({
+        weights: values(c.weights),
+        dWeights: dWeightsUsed,
+        rows: B * H * Tq,
+        cols: T,
+        dScores,
+        dropMask: c.dropMask && values(c.dropMask),
+      });
       const dQ = outputArray(B * Tq * D);
-      addon.gemmHeads({ M: Tq, N: dh, K: T, alpha: scale, a: scoresOf(dScores), b: heads(values(c.k), T), c: heads(dQ, Tq), ...per });
+      addon.gemmHeads({
+        M: Tq,
+        N: dh,
+        K: T,
+        alpha: scale,
+        a: scoresOf(dScores),
+        b: heads(values(c.k), T),
+        c: heads(dQ, Tq),
+        ...per,
+      });
       const dK = outputArray(B * T * D);
-      addon.gemmHeads({ transposeA: true, M: T, N: dh, K: Tq, alpha: scale, a: scoresOf(dScores), b: heads(values(c.q), Tq), c: heads(dK, T), ...per });
-      return { dQ: float32(dQ, [B * Tq, D]) as Tensor2D, dK: float32(dK, [B * T, D]) as Tensor2D, dV: float32(dV, [B * T, D]) as Tensor2D };
+      addon.gemmHeads({
+        transposeA: true,
+        M: T,
+        N: dh,
+        K: Tq,
+        alpha: scale,
+        a: scoresOf(dScores),
+        b: heads(values(c.q), Tq),
+        c: heads(dK, T),
+        ...per,
+      });
+      return {
+        dQ: float32(dQ, [B * Tq, D]) as Tensor2D,
+        dK: float32(dK, [B * T, D]) as Tensor2D,
+        dV: float32(dV, [B * T, D]) as Tensor2D,
+      };
     },
 
     dropoutMask,

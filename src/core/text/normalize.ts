@@ -24,14 +24,16 @@ const PUNCTUATION = /\p{P}/u;
 const NONSPACING_MARK = /\p{Mn}/gu;
 
 function isChineseChar(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff)
-    || (cp >= 0x3400 && cp <= 0x4dbf)
-    || (cp >= 0x20000 && cp <= 0x2a6df)
-    || (cp >= 0x2a700 && cp <= 0x2b73f)
-    || (cp >= 0x2b740 && cp <= 0x2b81f)
-    || (cp >= 0x2b920 && cp <= 0x2ceaf)
-    || (cp >= 0xf900 && cp <= 0xfaff)
-    || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }
 
 function isWhitespace(cp: number, ch: string): boolean {
@@ -46,7 +48,8 @@ function isControl(cp: number, ch: string): boolean {
 }
 
 function isPunctuation(cp: number, ch: string): boolean {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return cp > 0x7f && PUNCTUATION.test(ch);
 }
 

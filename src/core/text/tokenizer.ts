@@ -61,7 +61,11 @@ export class BertTokenizer {
   readonly sepId: number;
   readonly padId: number;
 
-  constructor(readonly vocab: string[], readonly settings: TokenizerSettings = BERT_UNCASED_SETTINGS, private readonly sourceTokenizerJson?: string) {
+  constructor(
+    readonly vocab: string[],
+    readonly settings: TokenizerSettings = BERT_UNCASED_SETTINGS,
+    private readonly sourceTokenizerJson?: string,
+  ) {
     vocab.forEach((token, id) => {
       if (!this.ids.has(token)) this.ids.set(token, id);
     });
@@ -74,7 +78,13 @@ export class BertTokenizer {
     this.clsId = idOf(settings.clsToken);
     this.sepId = idOf(settings.sepToken);
     this.padId = idOf(settings.padToken);
-    this.specialTokens = [settings.padToken, settings.unkToken, settings.clsToken, settings.sepToken, settings.maskToken]
+    this.specialTokens = [
+      settings.padToken,
+      settings.unkToken,
+      settings.clsToken,
+      settings.sepToken,
+      settings.maskToken,
+    ]
       .filter((t) => this.ids.has(t))
       .sort((a, b) => b.length - a.length);
   }
@@ -82,22 +92,37 @@ export class BertTokenizer {
   /** Loads `tokenizer.json` (preferred, as the fast tokenizer does) or `vocab.txt` from a model folder. */
   static fromFolder(folder: string): BertTokenizer {
     const tokenizerJson = path.join(folder, TOKENIZER_NAME);
-    if (fs.existsSync(tokenizerJson)) return BertTokenizer.fromTokenizerJson(fs.readFileSync(tokenizerJson, 'utf8'), tokenizerJson);
+    if (fs.existsSync(tokenizerJson))
+      return BertTokenizer.fromTokenizerJson(fs.readFileSync(tokenizerJson, 'utf8'), tokenizerJson);
     const vocabFile = path.join(folder, VOCAB_NAME);
-    if (!fs.existsSync(vocabFile)) throw new UserError(`${folder}: no tokenizer.json or vocab.txt`, 'A model folder needs the tokenizer it was trained with.');
+    if (!fs.existsSync(vocabFile))
+      throw new UserError(
+        `${folder}: no tokenizer.json or vocab.txt`,
+        'A model folder needs the tokenizer it was trained with.',
+      );
     const vocab = fs.readFileSync(vocabFile, 'utf8').split('\n');
     if (vocab[vocab.length - 1] === '') vocab.pop();
-    return new BertTokenizer(vocab.map((t) => t.replace(/\r$/, '')), settingsFromTokenizerConfig(folder));
+    return new BertTokenizer(
+      vocab.map((t) => t.replace(/\r$/, '')),
+      settingsFromTokenizerConfig(folder),
+    );
   }
 
   static fromTokenizerJson(text: string, source = TOKENIZER_NAME): BertTokenizer {
     const json = JSON.parse(text) as TokenizerJson;
-    if (json.model?.type !== 'WordPiece') throw new UserError(`${source}: the tokenizer model is ${json.model?.type}, not WordPiece`);
-    if (json.normalizer && json.normalizer.type !== 'BertNormalizer') throw new UserError(`${source}: normalizer ${json.normalizer.type} is not supported (BertNormalizer)`);
+    if (json.model?.type !== 'WordPiece')
+      throw new UserError(`${source}: the tokenizer model is ${json.model?.type}, not WordPiece`);
+    if (json.normalizer && json.normalizer.type !== 'BertNormalizer')
+      throw new UserError(`${source}: normalizer ${json.normalizer.type} is not supported (BertNormalizer)`);
     const entries = Object.entries(json.model.vocab);
     const vocab: string[] = new Array(entries.length);
     for (const [token, id] of entries) vocab[id] = token;
-    const normalizer = json.normalizer ?? { lowercase: true, strip_accents: null, clean_text: true, handle_chinese_chars: true };
+    const normalizer = json.normalizer ?? {
+      lowercase: true,
+      strip_accents: null,
+      clean_text: true,
+      handle_chinese_chars: true,
+    };
     const settings: TokenizerSettings = {
       ...BERT_UNCASED_SETTINGS,
       lowercase: normalizer.lowercase ?? true,
@@ -137,8 +162,11 @@ export class BertTokenizer {
   encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
     let first = this.tokenIds(text);
     let second = pair === undefined ? undefined : this.tokenIds(pair);
-    if (options.maxLength !== undefined) [first, second] = truncateLongestFirst(first, second, options.maxLength - (second ? 3 : 2));
-    const inputIds = second ? [this.clsId, ...first, this.sepId, ...second, this.sepId] : [this.clsId, ...first, this.sepId];
+    if (options.maxLength !== undefined)
+      [first, second] = truncateLongestFirst(first, second, options.maxLength - (second ? 3 : 2));
+    const inputIds = second
+      ? [this.clsId, ...first, this.sepId, ...second, this.sepId]
+      : [this.clsId, ...first, this.sepId];
     const attentionMask = inputIds.map(() => 1);
     if (options.padToMaxLength && options.maxLength !== undefined) {
       while (inputIds.length < options.maxLength) {
@@ -204,9 +232,18 @@ export class BertTokenizer {
   save(folder: string): void {
     fs.mkdirSync(folder, { recursive: true });
     writeFileAtomic(path.join(folder, VOCAB_NAME), `${this.vocab.join('\n')}\n`);
-    writeFileAtomic(path.join(folder, TOKENIZER_NAME), this.sourceTokenizerJson ?? JSON.stringify(this.tokenizerJson(), null, 2));
+    writeFileAtomic(
+      path.join(folder, TOKENIZER_NAME),
+      this.sourceTokenizerJson ?? JSON.stringify(this.tokenizerJson(), null, 2),
+    );
     const s = this.settings;
-    const specials = { cls_token: s.clsToken, mask_token: s.maskToken, pad_token: s.padToken, sep_token: s.sepToken, unk_token: s.unkToken };
+    const specials = {
+      cls_token: s.clsToken,
+      mask_token: s.maskToken,
+      pad_token: s.padToken,
+      sep_token: s.sepToken,
+      unk_token: s.unkToken,
+    };
     writeJsonAtomic(path.join(folder, SPECIAL_TOKENS_MAP_NAME), specials);
     writeJsonAtomic(path.join(folder, TOKENIZER_CONFIG_NAME), {
       added_tokens_decoder: Object.fromEntries(this.addedTokens().map((t) => [String(t.id), { ...t, id: undefined }])),
@@ -220,11 +257,27 @@ export class BertTokenizer {
     });
   }
 
-  private addedTokens(): Array<{ id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }> {
+  private addedTokens(): Array<{
+    id: number;
+    content: string;
+    single_word: boolean;
+    lstrip: boolean;
+    rstrip: boolean;
+    normalized: boolean;
+    special: boolean;
+  }> {
     const s = this.settings;
     return [s.padToken, s.unkToken, s.clsToken, s.sepToken, s.maskToken]
       .filter((t) => this.ids.has(t))
-      .map((content) => ({ id: this.ids.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+      .map((content) => ({
+        id: this.ids.get(content)!,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      }))
       .sort((a, b) => a.id - b.id);
   }
 
@@ -237,14 +290,27 @@ export class BertTokenizer {
       truncation: null,
       padding: null,
       added_tokens: this.addedTokens(),
-      normalizer: { type: 'BertNormalizer', clean_text: s.cleanText, handle_chinese_chars: s.handleChineseChars, strip_accents: s.stripAccents === s.lowercase ? null : s.stripAccents, lowercase: s.lowercase },
+      normalizer: {
+        type: 'BertNormalizer',
+        clean_text: s.cleanText,
+        handle_chinese_chars: s.handleChineseChars,
+        strip_accents: s.stripAccents === s.lowercase ? null : s.stripAccents,
+        lowercase: s.lowercase,
+      },
       pre_tokenizer: { type: 'BertPreTokenizer' },
       post_processor: {
         type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: s.clsToken, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: s.sepToken, type_id: 0 } }],
+        single: [
+          { SpecialToken: { id: s.clsToken, type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: s.sepToken, type_id: 0 } },
+        ],
         pair: [
-          { SpecialToken: { id: s.clsToken, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: s.sepToken, type_id: 0 } },
-          { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: s.sepToken, type_id: 1 } },
+          { SpecialToken: { id: s.clsToken, type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: s.sepToken, type_id: 0 } },
+          { Sequence: { id: 'B', type_id: 1 } },
+          { SpecialToken: { id: s.sepToken, type_id: 1 } },
         ],
         special_tokens: { [s.clsToken]: special(s.clsToken), [s.sepToken]: special(s.sepToken) },
       },
@@ -264,7 +330,11 @@ export class BertTokenizer {
  * The fast tokenizer's `longest_first` truncation of (first, second) to `budget` tokens:
  * only the longer one is cut when that suffices, else both get half (the longer the odd token).
  */
-export function truncateLongestFirst(first: number[], second: number[] | undefined, budget: number): [number[], number[] | undefined] {
+export function truncateLongestFirst(
+  first: number[],
+  second: number[] | undefined,
+  budget: number,
+): [number[], number[] | undefined] {
   const limit = Math.max(0, budget);
   if (!second) return [first.slice(0, limit), undefined];
   if (first.length + second.length <= limit) return [first, second];
@@ -289,7 +359,8 @@ function settingsFromTokenizerConfig(folder: string): TokenizerSettings {
     lowercase,
     stripAccents: (config.strip_accents as boolean | null | undefined) ?? lowercase,
     handleChineseChars: (config.tokenize_chinese_chars as boolean | undefined) ?? true,
-    modelMaxLength: typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512,
+    modelMaxLength:
+      typeof config.model_max_length === 'number' && config.model_max_length < 1e9 ? config.model_max_length : 512,
   };
 }
 
@@ -298,9 +369,21 @@ export interface TokenizerJson {
   truncation?: unknown;
   padding?: unknown;
   added_tokens?: Array<{ id: number; content: string; [key: string]: unknown }>;
-  normalizer?: { type: string; lowercase?: boolean; strip_accents?: boolean | null; clean_text?: boolean; handle_chinese_chars?: boolean } | null;
+  normalizer?: {
+    type: string;
+    lowercase?: boolean;
+    strip_accents?: boolean | null;
+    clean_text?: boolean;
+    handle_chinese_chars?: boolean;
+  } | null;
   pre_tokenizer?: unknown;
   post_processor?: unknown;
   decoder?: unknown;
-  model: { type: string; unk_token?: string; continuing_subword_prefix?: string; max_input_chars_per_word?: number; vocab: Record<string, number> };
+  model: {
+    type: string;
+    unk_token?: string;
+    continuing_subword_prefix?: string;
+    max_input_chars_per_word?: number;
+    vocab: Record<string, number>;
+  };
 }

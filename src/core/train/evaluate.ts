@@ -14,7 +14,12 @@ export interface EvaluationResult {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function evaluateModel(model: DistilBertForSequenceClassification, examples: EncodedExamples, labels: string[], options: { batchSize: number; padId: number; f1Average: F1Average }): Promise<EvaluationResult> {
+export async function evaluateModel(
+  model: DistilBertForSequenceClassification,
+  examples: EncodedExamples,
+  labels: string[],
+  options: { batchSize: number; padId: number; f1Average: F1Average },
+): Promise<EvaluationResult> {
   const started = Date.now();
   // Sorting by length keeps padding small; the metrics do not depend on the order.
   const length = (i: number) => examples.offsets[i + 1] - examples.offsets[i];
@@ -26,7 +31,12 @@ export async function evaluateModel(model: DistilBertForSequenceClassification, 
   for (let start = 0; start < order.length; start += options.batchSize) {
     await yieldToEventLoop();
     const rows = order.slice(start, start + options.batchSize);
-    const logits = model.logits(padBatch(rows.map((r) => examples.ids.subarray(examples.offsets[r], examples.offsets[r + 1])), options.padId));
+    const logits = model.logits(
+      padBatch(
+        rows.map((r) => examples.ids.subarray(examples.offsets[r], examples.offsets[r + 1])),
+        options.padId,
+      ),
+    );
     const values = logits.dataSync();
     logits.dispose();
     batches++;
@@ -46,9 +56,19 @@ export async function evaluateModel(model: DistilBertForSequenceClassification, 
     runtime: (Date.now() - started) / 1000,
     batches,
     metrics: {
-      eval_loss: lossSum / Math.max(1, examples.count), eval_accuracy: accuracy(matrix), eval_f1: f1Score(matrix, options.f1Average), f1_average: options.f1Average,
-      per_class: perClassMetrics(matrix, labels), confusion_matrix: matrix, labels,
-      train_loss: 0, train_runtime: 0, train_samples_per_second: 0, train_steps_per_second: 0, epoch: 0, step: 0,
+      eval_loss: lossSum / Math.max(1, examples.count),
+      eval_accuracy: accuracy(matrix),
+      eval_f1: f1Score(matrix, options.f1Average),
+      f1_average: options.f1Average,
+      per_class: perClassMetrics(matrix, labels),
+      confusion_matrix: matrix,
+      labels,
+      train_loss: 0,
+      train_runtime: 0,
+      train_samples_per_second: 0,
+      train_steps_per_second: 0,
+      epoch: 0,
+      step: 0,
     },
   };
 }

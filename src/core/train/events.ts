@@ -6,7 +6,18 @@
 // (`loss`, `learning_rate`, `epoch`, `eval_loss`, ...) where one exists.
 import type { Backend } from '../backends/backendName';
 
-export type Phase = 'starting' | 'reading' | 'resolving' | 'downloading' | 'tokenizing' | 'training' | 'evaluating' | 'saving' | 'finished' | 'cancelled' | 'failed';
+export type Phase =
+  | 'starting'
+  | 'reading'
+  | 'resolving'
+  | 'downloading'
+  | 'tokenizing'
+  | 'training'
+  | 'evaluating'
+  | 'saving'
+  | 'finished'
+  | 'cancelled'
+  | 'failed';
 
 /** The run has a backend, a model and data; training is about to start. */
 export interface StartedEvent {
@@ -146,4 +157,15 @@ export type RunEvent =
   | FailedEvent;
 
 export type RunEventType = RunEvent['type'];
-export const RUN_EVENT_TYPES: readonly RunEventType[] = ['started', 'phase', 'download', 'progress', 'evaluation', 'checkpoint', 'log', 'finished', 'cancelled', 'failed'];
+export const RUN_EVENT_TYPES: readonly RunEventType[] = [
+  'started',
+  'phase',
+  'download',
+  'progress',
+  'evaluation',
+  'checkpoint',
+  'log',
+  'finished',
+  'cancelled',
+  'failed',
+];

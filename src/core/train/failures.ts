@@ -4,7 +4,8 @@ import type { TrainingConfig } from '../config/schema';
 import { UserError } from '../errors';
 import { latestCheckpoint } from './findCheckpoints';
 
-const OUT_OF_MEMORY = /Array buffer allocation failed|Invalid typed array length|Invalid array buffer length|Cannot allocate Wasm memory|Cannot enlarge memory|abort\(OOM\)|out of memory|OOM when allocating|std::bad_alloc/i;
+const OUT_OF_MEMORY =
+  /Array buffer allocation failed|Invalid typed array length|Invalid array buffer length|Cannot allocate Wasm memory|Cannot enlarge memory|abort\(OOM\)|out of memory|OOM when allocating|std::bad_alloc/i;
 
 const WRITE_ERRORS: Record<string, string> = {
   ENOSPC: 'the disk is full',
@@ -20,7 +21,13 @@ export function isOutOfMemory(error: unknown): boolean {
 }
 
 /** A UserError for an out-of-memory or file-system failure of a run; `error` itself otherwise. */
-export function explainFailure(error: unknown, config: Pick<TrainingConfig, 'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'max_length' | 'output_dir'>): unknown {
+export function explainFailure(
+  error: unknown,
+  config: Pick<
+    TrainingConfig,
+    'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'max_length' | 'output_dir'
+  >,
+): unknown {
   if (error instanceof UserError) return error;
   if (isOutOfMemory(error)) {
     const batch = config.per_device_train_batch_size;
@@ -42,5 +49,7 @@ export function explainFailure(error: unknown, config: Pick<TrainingConfig, 'per
 
 function resumeNote(outputDir: string): string {
   const checkpoint = latestCheckpoint(outputDir);
-  return checkpoint ? ` The last complete checkpoint, ${checkpoint}, is intact: resume it with resume_from_checkpoint: true.` : '';
+  return checkpoint
+    ? ` The last complete checkpoint, ${checkpoint}, is intact: resume it with resume_from_checkpoint: true.`
+    : '';
 }

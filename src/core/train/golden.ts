@@ -54,7 +54,8 @@ export function runGolden(dir: string): GoldenOutput {
   const labels = Int32Array.from(cases.batch.labels);
   const { model, specs } = loadModel(dir, { seed: 0 });
   const numLabels = Object.keys(model.config.id2label).length;
-  const toRows = (flat: ArrayLike<number>) => Array.from({ length: rows }, (_, r) => Array.from(flat).slice(r * numLabels, (r + 1) * numLabels));
+  const toRows = (flat: ArrayLike<number>) =>
+    Array.from({ length: rows }, (_, r) => Array.from(flat).slice(r * numLabels, (r + 1) * numLabels));
 
   // Forward pass, loss and gradient norm (evaluation mode; the golden model has no dropout).
   const { logits, pooled } = model.forward(batch);
@@ -68,8 +69,18 @@ export function runGolden(dir: string): GoldenOutput {
 
   // The training trace: HF Trainer steps with AdamW and the scheduler of the cases.
   const { optimizer: o, scheduler: s, max_grad_norm: maxGradNorm, num_steps: numSteps } = cases.training;
-  const optimizer = new AdamW(specs, { beta1: o.betas[0], beta2: o.betas[1], epsilon: o.eps, weightDecay: o.weight_decay });
-  const schedule = { type: schedulerType(s.type), learningRate: o.lr, warmupSteps: s.num_warmup_steps, totalSteps: s.num_training_steps };
+  const optimizer = new AdamW(specs, {
+    beta1: o.betas[0],
+    beta2: o.betas[1],
+    epsilon: o.eps,
+    weightDecay: o.weight_decay,
+  });
+  const schedule = {
+    type: schedulerType(s.type),
+    learningRate: o.lr,
+    warmupSteps: s.num_warmup_steps,
+    totalSteps: s.num_training_steps,
+  };
   const steps: GoldenOutput['training']['steps'] = [];
   for (let step = 0; step < numSteps; step++) {
     const lr = learningRateAt(schedule, step);
@@ -89,7 +100,9 @@ export function runGolden(dir: string): GoldenOutput {
     training: {
       steps,
       final_logits: toRows(finalLogits.dataSync()),
-      final_classifier_weight: Array.from(toCheckpointLayout(classifierSpec, model.params.get(HEAD.classifier)!.dataSync() as Float32Array)),
+      final_classifier_weight: Array.from(
+        toCheckpointLayout(classifierSpec, model.params.get(HEAD.classifier)!.dataSync() as Float32Array),
+      ),
     },
   };
   finalLogits.dispose();
@@ -107,7 +120,9 @@ const SCHEDULERS: Record<string, SchedulerType> = {
 };
 
 function schedulerType(name: string): SchedulerType {
-  const type = SCHEDULERS[name] ?? (Object.values(SCHEDULERS).includes(name as SchedulerType) ? (name as SchedulerType) : undefined);
+  const type =
+    SCHEDULERS[name] ??
+    (Object.values(SCHEDULERS).includes(name as SchedulerType) ? (name as SchedulerType) : undefined);
   if (!type) throw new UserError(`cases.json: scheduler ${name} is not supported`);
   return type;
 }

@@ -16,10 +16,12 @@ export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<n
 export function accuracy(matrix: number[][]): number {
   let correct = 0;
   let total = 0;
-  matrix.forEach((row, t) => row.forEach((count, p) => {
-    total += count;
-    if (t === p) correct += count;
-  }));
+  matrix.forEach((row, t) =>
+    row.forEach((count, p) => {
+      total += count;
+      if (t === p) correct += count;
+    }),
+  );
   return total === 0 ? 0 : correct / total;
 }
 
@@ -43,7 +45,10 @@ export function perClassMetrics(matrix: number[][], labels: string[]): ClassMetr
  */
 export function f1Score(matrix: number[][], average: F1Average): number {
   const numLabels = matrix.length;
-  const perClass = perClassMetrics(matrix, Array.from({ length: numLabels }, (_, i) => String(i)));
+  const perClass = perClassMetrics(
+    matrix,
+    Array.from({ length: numLabels }, (_, i) => String(i)),
+  );
   switch (average) {
     case 'binary':
       if (numLabels !== 2) throw new Error(`f1_average binary needs 2 labels, not ${numLabels}`);
@@ -51,20 +56,28 @@ export function f1Score(matrix: number[][], average: F1Average): number {
     case 'micro': {
       let tp = 0;
       let total = 0;
-      matrix.forEach((row, t) => row.forEach((count, p) => {
-        total += count;
-        if (t === p) tp += count;
-      }));
+      matrix.forEach((row, t) =>
+        row.forEach((count, p) => {
+          total += count;
+          if (t === p) tp += count;
+        }),
+      );
       // With one label per example, pooled precision = pooled recall = accuracy.
       return ratio(tp, total);
     }
     case 'macro': {
       const present = perClass.filter((c, i) => c.support > 0 || matrix.some((row) => row[i] > 0));
-      return ratio(present.reduce((a, c) => a + c.f1, 0), present.length);
+      return ratio(
+        present.reduce((a, c) => a + c.f1, 0),
+        present.length,
+      );
     }
     case 'weighted': {
       const support = perClass.reduce((a, c) => a + c.support, 0);
-      return ratio(perClass.reduce((a, c) => a + c.f1 * c.support, 0), support);
+      return ratio(
+        perClass.reduce((a, c) => a + c.f1 * c.support, 0),
+        support,
+      );
     }
   }
 }

@@ -11,7 +11,8 @@ export function pythonFloat(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   const [mantissa, exponentText] = x.toExponential().split('e');
   const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 16) return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  if (exponent < -4 || exponent >= 16)
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   const fixed = String(x);
   return fixed.includes('.') ? fixed : `${fixed}.0`;
 }
@@ -38,7 +39,8 @@ export function markdownTable(rows: TableRow[]): string {
   const widths = headers.map((h) => h.length);
   const cells = rows.map((row) => row.map(([, value, integer]) => maybeRound(value, integer ?? false)));
   for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i], cell.length)));
-  const line = (values: string[]) => `${values.map((v, i) => `| ${v}${' '.repeat(widths[i] - v.length + 1)}`).join('')}|\n`;
+  const line = (values: string[]) =>
+    `${values.map((v, i) => `| ${v}${' '.repeat(widths[i] - v.length + 1)}`).join('')}|\n`;
   return line(headers) + `${widths.map((w) => `|:${'-'.repeat(w)}:`).join('')}|\n` + cells.map(line).join('');
 }
 
@@ -54,9 +56,20 @@ export function parseLogHistory(history: LogEntry[]): { rows: TableRow[]; evalRe
   for (const log of summary >= 0 ? history.slice(0, summary) : history) {
     if (log.loss !== undefined) trainingLoss = log.loss;
     else if (log.eval_loss !== undefined) {
-      const row: TableRow = [['Training Loss', trainingLoss], ['Epoch', log.epoch ?? 0], ['Step', log.step, true], ['Validation Loss', log.eval_loss]];
+      const row: TableRow = [
+        ['Training Loss', trainingLoss],
+        ['Epoch', log.epoch ?? 0],
+        ['Step', log.step, true],
+        ['Validation Loss', log.eval_loss],
+      ];
       for (const [key, value] of Object.entries(log)) {
-        if (!key.startsWith('eval_') || key === 'eval_loss' || /runtime|per_second|jit_compilation/.test(key) || typeof value !== 'number') continue;
+        if (
+          !key.startsWith('eval_') ||
+          key === 'eval_loss' ||
+          /runtime|per_second|jit_compilation/.test(key) ||
+          typeof value !== 'number'
+        )
+          continue;
         row.push([metricName(key), value]);
       }
       rows.push(row);
@@ -65,14 +78,29 @@ export function parseLogHistory(history: LogEntry[]): { rows: TableRow[]; evalRe
   // The evaluation's metrics in the order `evaluate()` returns them: the loss, then compute_metrics'.
   const lastEval = [...history].reverse().find((log) => log.eval_loss !== undefined);
   const evalResults: Array<[string, number]> = lastEval
-    ? [['Loss', lastEval.eval_loss!], ...Object.entries(lastEval).filter(([k, v]) => k.startsWith('eval_') && k !== 'eval_loss' && !/runtime|per_second|jit_compilation/.test(k) && typeof v === 'number').map(([k, v]) => [metricName(k), v as number] as [string, number])]
+    ? [
+        ['Loss', lastEval.eval_loss!],
+        ...Object.entries(lastEval)
+          .filter(
+            ([k, v]) =>
+              k.startsWith('eval_') &&
+              k !== 'eval_loss' &&
+              !/runtime|per_second|jit_compilation/.test(k) &&
+              typeof v === 'number',
+          )
+          .map(([k, v]) => [metricName(k), v as number] as [string, number]),
+      ]
     : [];
   return { rows, evalResults };
 }
 
 /** eval_accuracy -> Accuracy, eval_f1 -> F1, eval_loss -> Loss (capitalized words of the key). */
 function metricName(key: string): string {
-  return key.split('_').slice(1).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join(' ');
+  return key
+    .split('_')
+    .slice(1)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join(' ');
 }
 
 export interface ModelCardFacts {
@@ -109,10 +137,12 @@ export function modelCard(facts: ModelCardFacts): string {
     '  results: []',
   ];
   let card = `---\n${metadata.join('\n')}\n---\n`;
-  card += '\n<!-- This model card has been generated automatically according to the information the Trainer had access to. You\nshould probably proofread and complete it, then remove this comment. -->\n\n';
+  card +=
+    '\n<!-- This model card has been generated automatically according to the information the Trainer had access to. You\nshould probably proofread and complete it, then remove this comment. -->\n\n';
   card += `# ${modelName}\n\n`;
   if (!facts.finetunedFrom) card += 'This model was trained from scratch on ';
-  else if (facts.finetunedFromIsHubId) card += `This model is a fine-tuned version of [${facts.finetunedFrom}](https://huggingface.co/${facts.finetunedFrom}) on `;
+  else if (facts.finetunedFromIsHubId)
+    card += `This model is a fine-tuned version of [${facts.finetunedFrom}](https://huggingface.co/${facts.finetunedFrom}) on `;
   else card += `This model is a fine-tuned version of ${facts.finetunedFrom} on `;
   card += `the ${facts.datasetName} dataset.`;
   if (evalResults.length > 0) {
@@ -126,7 +156,9 @@ export function modelCard(facts: ModelCardFacts): string {
   card += '\n## Training procedure\n';
   card += '\n### Training hyperparameters\n';
   card += '\nThe following hyperparameters were used during training:\n';
-  card += hyperparameters(c).map(([name, value]) => `- ${name}: ${value}`).join('\n');
+  card += hyperparameters(c)
+    .map(([name, value]) => `- ${name}: ${value}`)
+    .join('\n');
   card += '\n';
   if (rows.length > 0) {
     card += '\n### Training results\n\n';
@@ -152,7 +184,10 @@ export function hyperparameters(c: TrainingConfig): Array<[string, string]> {
     lines.push(['gradient_accumulation_steps', String(c.gradient_accumulation_steps)]);
     lines.push(['total_train_batch_size', String(c.per_device_train_batch_size * c.gradient_accumulation_steps)]);
   }
-  lines.push(['optimizer', `Use adamw_torch with betas=(${pythonFloat(c.adam_beta1)},${pythonFloat(c.adam_beta2)}) and epsilon=${pythonFloat(c.adam_epsilon)} and optimizer_args=No additional optimizer arguments`]);
+  lines.push([
+    'optimizer',
+    `Use adamw_torch with betas=(${pythonFloat(c.adam_beta1)},${pythonFloat(c.adam_beta2)}) and epsilon=${pythonFloat(c.adam_epsilon)} and optimizer_args=No additional optimizer arguments`,
+  ]);
   lines.push(['lr_scheduler_type', c.lr_scheduler_type]);
   if (c.warmup_ratio !== 0) lines.push(['lr_scheduler_warmup_ratio', pythonFloat(c.warmup_ratio)]);
   if (c.warmup_steps !== 0) lines.push(['lr_scheduler_warmup_steps', String(c.warmup_steps)]);

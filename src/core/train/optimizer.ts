@@ -20,7 +20,10 @@ export class AdamW {
   readonly expAvgSq = new Map<string, Tensor>();
   private readonly decay: Set<string>;
 
-  constructor(readonly specs: ParameterSpec[], readonly settings: AdamWSettings) {
+  constructor(
+    readonly specs: ParameterSpec[],
+    readonly settings: AdamWSettings,
+  ) {
     this.decay = new Set(specs.filter((s) => s.decay).map((s) => s.name));
   }
 

@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { LOCK_NAME } from '../outputNames';
 
-
 interface LockContents {
   pid: number;
   hostname: string;
@@ -29,7 +28,9 @@ export function lockOutputDir(outputDir: string): () => void {
     const holder = readLock(file);
     // A second EEXIST means another run took the stale lock at the same moment.
     if ((holder && isAlive(holder)) || attempt > 0) {
-      const who = holder ? `process ${holder.pid}${holder.hostname !== mine.hostname ? ` on ${holder.hostname}` : ''}, started ${holder.started}` : 'starting now';
+      const who = holder
+        ? `process ${holder.pid}${holder.hostname !== mine.hostname ? ` on ${holder.hostname}` : ''}, started ${holder.started}`
+        : 'starting now';
       throw new UserError(
         `output_dir ${outputDir} is in use by another training run (${who})`,
         `Wait for that run to end or cancel it, or set a different output_dir. If no run uses it, delete ${file}.`,
@@ -45,7 +46,9 @@ export function lockOutputDir(outputDir: string): () => void {
 function readLock(file: string): LockContents | undefined {
   try {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockContents>;
-    return typeof value.pid === 'number' ? { pid: value.pid, hostname: String(value.hostname ?? ''), started: String(value.started ?? '?') } : undefined;
+    return typeof value.pid === 'number'
+      ? { pid: value.pid, hostname: String(value.hostname ?? ''), started: String(value.started ?? '?') }
+      : undefined;
   } catch {
     return undefined; // unreadable or half-written: treated as stale
   }

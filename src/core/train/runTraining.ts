@@ -19,7 +19,16 @@ import { AdamW } from './optimizer';
 import { explainFailure } from './failures';
 import { lockOutputDir } from './outputLock';
 import { Trainer, type TrainOutcome } from './trainer';
-import { ALL_RESULTS_NAME, CLASSIFICATION_REPORT_NAME, EVAL_RESULTS_NAME, MODEL_CARD_NAME, RESUME_STATE_NAME, TRAIN_RESULTS_NAME, TRAINER_STATE_NAME, TRAINING_ARGS_NAME } from '../outputNames';
+import {
+  ALL_RESULTS_NAME,
+  CLASSIFICATION_REPORT_NAME,
+  EVAL_RESULTS_NAME,
+  MODEL_CARD_NAME,
+  RESUME_STATE_NAME,
+  TRAIN_RESULTS_NAME,
+  TRAINER_STATE_NAME,
+  TRAINING_ARGS_NAME,
+} from '../outputNames';
 
 export interface RunOptions {
   emit: (event: RunEvent) => void;
@@ -37,7 +46,10 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
   try {
     const labels = await checkData(dataSettings(config));
     if (config.f1_average === 'binary' && labels.length !== 2) {
-      throw new UserError(`f1_average binary needs exactly 2 labels; the data has ${labels.length}`, 'Use weighted, macro or micro.');
+      throw new UserError(
+        `f1_average binary needs exactly 2 labels; the data has ${labels.length}`,
+        'Use weighted, macro or micro.',
+      );
     }
     release = lockOutputDir(config.output_dir);
     removeStaleStaging(config.output_dir);
@@ -80,12 +92,18 @@ async function prepareAndTrain(config: TrainingConfig, options: RunOptions, labe
       },
     });
     folder = resolved.folder;
-    if (resolved.via !== 'folder') log(`model ${config.model}: ${resolved.via === 'hub' ? 'Hugging Face hub' : 'Hugging Face cache'} snapshot ${resolved.commit?.slice(0, 7)} (${folder})`);
+    if (resolved.via !== 'folder')
+      log(
+        `model ${config.model}: ${resolved.via === 'hub' ? 'Hugging Face hub' : 'Hugging Face cache'} snapshot ${resolved.commit?.slice(0, 7)} (${folder})`,
+      );
   }
 
   const modelConfig = readModelConfig(folder);
   if (config.max_length > modelConfig.max_position_embeddings) {
-    throw new UserError(`max_length ${config.max_length} exceeds the model's ${modelConfig.max_position_embeddings} positions`, `Set max_length to at most ${modelConfig.max_position_embeddings}.`);
+    throw new UserError(
+      `max_length ${config.max_length} exceeds the model's ${modelConfig.max_position_embeddings} positions`,
+      `Set max_length to at most ${modelConfig.max_position_embeddings}.`,
+    );
   }
   const tokenizer = BertTokenizer.fromFolder(folder);
   // The weights load before tokenizing, so a truncated or mismatched checkpoint fails in seconds.
@@ -106,39 +124,82 @@ interface Prepared {
   backend: Awaited<ReturnType<typeof loadBackend>>;
 }
 
-async function trainAndSave(config: TrainingConfig, options: RunOptions, { resumeFolder, tokenizer, loaded, labels, backend }: Prepared): Promise<TrainOutcome> {
+async function trainAndSave(
+  config: TrainingConfig,
+  options: RunOptions,
+  { resumeFolder, tokenizer, loaded, labels, backend }: Prepared,
+): Promise<TrainOutcome> {
   const { emit } = options;
   const log = (text: string, level: 'info' | 'warning' = 'info') => emit({ type: 'log', level, text });
   for (const message of loaded.messages) log(message, loaded.fromScratch ? 'warning' : 'info');
 
   emit({ type: 'phase', phase: 'tokenizing' });
-  const data = await prepareData(dataSettings(config), (text, pair) => tokenizer.encode(text, pair, { maxLength: config.max_length }).inputIds);
+  const data = await prepareData(
+    dataSettings(config),
+    (text, pair) => tokenizer.encode(text, pair, { maxLength: config.max_length }).inputIds,
+  );
   for (const note of data.notes) log(note);
   log(`labels: ${data.labels.map((l, i) => `${i}=${l}`).join(', ')}`);
-  if (data.labels.join('\n') !== labels.join('\n')) throw new UserError(`${path.basename(config.train_file)} changed while the run read it (its labels differ between two reads)`, 'Start the run again once the file is saved.');
+  if (data.labels.join('\n') !== labels.join('\n'))
+    throw new UserError(
+      `${path.basename(config.train_file)} changed while the run read it (its labels differ between two reads)`,
+      'Start the run again once the file is saved.',
+    );
 
   const runConfig = { ...config, text_column: data.textColumn, label_column: data.labelColumn };
   const resume = resumeFolder ? readResumeState(resumeFolder) : undefined;
   if (resume) {
-    if (resume.labels.join('\n') !== data.labels.join('\n')) throw new UserError(`${resumeFolder} was trained with labels ${resume.labels.join(', ')}; the data now has ${data.labels.join(', ')}`, 'Resume with the same dataset, or start a new run.');
-    if (resume.num_train_examples !== data.train.count) throw new UserError(`${resumeFolder} was trained on ${resume.num_train_examples} examples; the data now gives ${data.train.count}`, 'The dataset or the split changed since the checkpoint; resume with the same data, or start a new run.');
+    if (resume.labels.join('\n') !== data.labels.join('\n'))
+      throw new UserError(
+        `${resumeFolder} was trained with labels ${resume.labels.join(', ')}; the data now has ${data.labels.join(', ')}`,
+        'Resume with the same dataset, or start a new run.',
+      );
+    if (resume.num_train_examples !== data.train.count)
+      throw new UserError(
+        `${resumeFolder} was trained on ${resume.num_train_examples} examples; the data now gives ${data.train.count}`,
+        'The dataset or the split changed since the checkpoint; resume with the same data, or start a new run.',
+      );
   }
-  const optimizer = new AdamW(loaded.specs, { beta1: config.adam_beta1, beta2: config.adam_beta2, epsilon: config.adam_epsilon, weightDecay: config.weight_decay });
+  const optimizer = new AdamW(loaded.specs, {
+    beta1: config.adam_beta1,
+    beta2: config.adam_beta2,
+    epsilon: config.adam_epsilon,
+    weightDecay: config.weight_decay,
+  });
   if (resumeFolder) {
     loadOptimizerState(resumeFolder, optimizer, loaded.specs);
     log(`resuming from ${resumeFolder} at step ${resume!.global_step}`);
   }
 
   const trainer = new Trainer({
-    config: runConfig, model: loaded.model, specs: loaded.specs, tokenizer, train: data.train, validation: data.validation, labels: data.labels,
-    emit, isCancelled: options.isCancelled, optimizer, resume,
+    config: runConfig,
+    model: loaded.model,
+    specs: loaded.specs,
+    tokenizer,
+    train: data.train,
+    validation: data.validation,
+    labels: data.labels,
+    emit,
+    isCancelled: options.isCancelled,
+    optimizer,
+    resume,
   });
   const { plan } = trainer;
   emit({
-    type: 'started', backend: backend.backend, device: backend.device, model: config.model, model_source: resumeFolder ? `checkpoint ${path.basename(resumeFolder)}` : loaded.source,
-    labels: data.labels, num_train_examples: data.train.count, num_eval_examples: data.validation.count, num_epochs: plan.numEpochs,
-    steps_per_epoch: plan.stepsPerEpoch, total_steps: plan.totalSteps, train_batch_size: config.per_device_train_batch_size,
-    start_step: trainer.globalStep, output_dir: config.output_dir,
+    type: 'started',
+    backend: backend.backend,
+    device: backend.device,
+    model: config.model,
+    model_source: resumeFolder ? `checkpoint ${path.basename(resumeFolder)}` : loaded.source,
+    labels: data.labels,
+    num_train_examples: data.train.count,
+    num_eval_examples: data.validation.count,
+    num_epochs: plan.numEpochs,
+    steps_per_epoch: plan.stepsPerEpoch,
+    total_steps: plan.totalSteps,
+    train_batch_size: config.per_device_train_batch_size,
+    start_step: trainer.globalStep,
+    output_dir: config.output_dir,
   });
 
   try {
@@ -159,11 +220,21 @@ async function trainAndSave(config: TrainingConfig, options: RunOptions, { resum
       numEvalExamples: data.validation.count,
       textColumn: data.textColumn,
       labelColumn: data.labelColumn,
-      framework: { extension: options.extensionVersion, tfjs: backend.tfjsVersion, backend: backend.device, node: process.version },
+      framework: {
+        extension: options.extensionVersion,
+        tfjs: backend.tfjsVersion,
+        backend: backend.device,
+        node: process.version,
+      },
       license: /^(distilbert\/)?distilbert-base-(un)?cased$/.test(config.model) ? 'apache-2.0' : undefined,
     });
     writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
-    emit({ type: 'finished', metrics: outcome.finalMetrics!, output_dir: config.output_dir, model_card: path.join(config.output_dir, MODEL_CARD_NAME) });
+    emit({
+      type: 'finished',
+      metrics: outcome.finalMetrics!,
+      output_dir: config.output_dir,
+      model_card: path.join(config.output_dir, MODEL_CARD_NAME),
+    });
     return outcome;
   } finally {
     trainer.dispose();
@@ -171,7 +242,15 @@ async function trainAndSave(config: TrainingConfig, options: RunOptions, { resum
 }
 
 function dataSettings(config: TrainingConfig): DataSettings {
-  return { trainFile: config.train_file, validationFile: config.validation_file, validationSplit: config.validation_split, textColumn: config.text_column, pairColumn: config.text_pair_column, labelColumn: config.label_column, seed: config.seed };
+  return {
+    trainFile: config.train_file,
+    validationFile: config.validation_file,
+    validationSplit: config.validation_split,
+    textColumn: config.text_column,
+    pairColumn: config.text_pair_column,
+    labelColumn: config.label_column,
+    seed: config.seed,
+  };
 }
 
 /** The checkpoint folder to resume from, when the config asks for one. */
@@ -180,34 +259,75 @@ function resumeCheckpoint(config: TrainingConfig): string | undefined {
   if (wanted === undefined || wanted === false) return undefined;
   if (wanted === true) {
     const latest = latestCheckpoint(config.output_dir);
-    if (!latest) throw new UserError(`resume_from_checkpoint: true, but ${config.output_dir} has no checkpoint-<step> folder`, 'Start without resume_from_checkpoint, or point it at a checkpoint folder.');
+    if (!latest)
+      throw new UserError(
+        `resume_from_checkpoint: true, but ${config.output_dir} has no checkpoint-<step> folder`,
+        'Start without resume_from_checkpoint, or point it at a checkpoint folder.',
+      );
     return latest;
   }
   if (!fs.existsSync(path.join(wanted, RESUME_STATE_NAME))) {
-    throw new UserError(`resume_from_checkpoint: ${wanted} is not a checkpoint this extension wrote (no resume_state.json)`);
+    throw new UserError(
+      `resume_from_checkpoint: ${wanted} is not a checkpoint this extension wrote (no resume_state.json)`,
+    );
   }
   return wanted;
 }
 
 /** The output folder as the Trainer leaves it after `save_model` and `save_metrics`. */
-function writeOutputs(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
+function writeOutputs(
+  outputDir: string,
+  trainer: Trainer,
+  loaded: ReturnType<typeof loadModel>,
+  tokenizer: BertTokenizer,
+  card: string,
+  config: TrainingConfig,
+  outcome: TrainOutcome,
+): void {
   // All or nothing: a disk that fills up half-way leaves the previous outputs, never new weights
   // beside an old model card.
-  writeFilesIntoFolder(outputDir, (staging) => writeOutputFiles(staging, trainer, loaded, tokenizer, card, config, outcome));
+  writeFilesIntoFolder(outputDir, (staging) =>
+    writeOutputFiles(staging, trainer, loaded, tokenizer, card, config, outcome),
+  );
 }
 
-function writeOutputFiles(outputDir: string, trainer: Trainer, loaded: ReturnType<typeof loadModel>, tokenizer: BertTokenizer, card: string, config: TrainingConfig, outcome: TrainOutcome): void {
+function writeOutputFiles(
+  outputDir: string,
+  trainer: Trainer,
+  loaded: ReturnType<typeof loadModel>,
+  tokenizer: BertTokenizer,
+  card: string,
+  config: TrainingConfig,
+  outcome: TrainOutcome,
+): void {
   saveModel(outputDir, loaded.model, loaded.specs);
   tokenizer.save(outputDir);
   writeJsonAtomic(path.join(outputDir, TRAINER_STATE_NAME), trainer.trainerState(outcome.epoch, true), true);
   writeJsonAtomic(path.join(outputDir, TRAINING_ARGS_NAME), config);
   const m = outcome.finalMetrics!;
-  const evalResults = { epoch: outcome.epoch, eval_accuracy: m.eval_accuracy, eval_f1: m.eval_f1, eval_loss: m.eval_loss };
-  const trainResults = { epoch: outcome.epoch, total_flos: 0, train_loss: m.train_loss, train_runtime: m.train_runtime, train_samples_per_second: m.train_samples_per_second, train_steps_per_second: m.train_steps_per_second };
+  const evalResults = {
+    epoch: outcome.epoch,
+    eval_accuracy: m.eval_accuracy,
+    eval_f1: m.eval_f1,
+    eval_loss: m.eval_loss,
+  };
+  const trainResults = {
+    epoch: outcome.epoch,
+    total_flos: 0,
+    train_loss: m.train_loss,
+    train_runtime: m.train_runtime,
+    train_samples_per_second: m.train_samples_per_second,
+    train_steps_per_second: m.train_steps_per_second,
+  };
   writeJsonAtomic(path.join(outputDir, EVAL_RESULTS_NAME), evalResults);
   writeJsonAtomic(path.join(outputDir, TRAIN_RESULTS_NAME), trainResults);
   writeJsonAtomic(path.join(outputDir, ALL_RESULTS_NAME), { ...evalResults, ...trainResults });
-  const report: ClassificationReport = { labels: m.labels, f1_average: m.f1_average, per_class: m.per_class, confusion_matrix: m.confusion_matrix };
+  const report: ClassificationReport = {
+    labels: m.labels,
+    f1_average: m.f1_average,
+    per_class: m.per_class,
+    confusion_matrix: m.confusion_matrix,
+  };
   writeJsonAtomic(path.join(outputDir, CLASSIFICATION_REPORT_NAME), report);
   writeFileAtomic(path.join(outputDir, MODEL_CARD_NAME), card);
 }

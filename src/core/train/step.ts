@@ -30,7 +30,8 @@ export function optimizerStep(
   let summed: Gradients | undefined;
   let lossSum = 0;
   microBatches.forEach(({ batch, labels }, i) => {
-    const dropout: DropoutPlan | undefined = dropoutSeed === undefined ? undefined : { seed: (dropoutSeed + i * 0x9e3779b9) >>> 0 };
+    const dropout: DropoutPlan | undefined =
+      dropoutSeed === undefined ? undefined : { seed: (dropoutSeed + i * 0x9e3779b9) >>> 0 };
     const { loss, gradients } = model.lossAndGradients(batch, labels, dropout, scale);
     lossSum += loss;
     if (!summed) {

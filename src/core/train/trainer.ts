@@ -62,7 +62,13 @@ export function planTraining(config: TrainingConfig, numExamples: number): Plan 
   const stepsPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / config.gradient_accumulation_steps));
   const totalSteps = config.max_steps > 0 ? config.max_steps : Math.ceil(config.num_train_epochs * stepsPerEpoch);
   const numEpochs = Math.ceil(totalSteps / stepsPerEpoch);
-  return { batchesPerEpoch, stepsPerEpoch, totalSteps, numEpochs, warmupSteps: warmupSteps(totalSteps, config.warmup_steps, config.warmup_ratio) };
+  return {
+    batchesPerEpoch,
+    stepsPerEpoch,
+    totalSteps,
+    numEpochs,
+    warmupSteps: warmupSteps(totalSteps, config.warmup_steps, config.warmup_ratio),
+  };
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -87,8 +93,20 @@ export class Trainer {
   constructor(private readonly inputs: TrainerInputs) {
     const { config } = inputs;
     this.plan = planTraining(config, inputs.train.count);
-    this.schedule = { type: config.lr_scheduler_type, learningRate: config.learning_rate, warmupSteps: this.plan.warmupSteps, totalSteps: this.plan.totalSteps };
-    this.optimizer = inputs.optimizer ?? new AdamW(inputs.specs, { beta1: config.adam_beta1, beta2: config.adam_beta2, epsilon: config.adam_epsilon, weightDecay: config.weight_decay });
+    this.schedule = {
+      type: config.lr_scheduler_type,
+      learningRate: config.learning_rate,
+      warmupSteps: this.plan.warmupSteps,
+      totalSteps: this.plan.totalSteps,
+    };
+    this.optimizer =
+      inputs.optimizer ??
+      new AdamW(inputs.specs, {
+        beta1: config.adam_beta1,
+        beta2: config.adam_beta2,
+        epsilon: config.adam_epsilon,
+        weightDecay: config.weight_decay,
+      });
     const r = inputs.resume;
     this.step = r?.global_step ?? 0;
     this.history = r ? [...r.history] : [];
@@ -123,7 +141,14 @@ export class Trainer {
         const microBatches = this.update(order, u);
         const learningRate = learningRateAt(this.schedule, this.step);
         const dropoutSeed = stepDropoutSeed(config.seed, this.step);
-        const result = optimizerStep(this.inputs.model, this.optimizer, microBatches, learningRate, config.max_grad_norm, dropoutSeed);
+        const result = optimizerStep(
+          this.inputs.model,
+          this.optimizer,
+          microBatches,
+          learningRate,
+          config.max_grad_norm,
+          dropoutSeed,
+        );
         this.step++;
         this.lossSum += result.loss;
         this.lossSteps++;
@@ -136,16 +161,34 @@ export class Trainer {
         meter.add((Date.now() - stepStart) / 1000, samples);
         const epochFloat = epoch + (u + 1) / updatesInEpoch;
         emit({
-          type: 'progress', step: this.step, total_steps: totalSteps, epoch: epochFloat, loss: result.loss, learning_rate: learningRate,
-          grad_norm: result.gradNorm, samples_per_second: meter.samplesPerSecond(),
-          elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds, eta_seconds: (totalSteps - this.step) * meter.secondsPerStep(),
+          type: 'progress',
+          step: this.step,
+          total_steps: totalSteps,
+          epoch: epochFloat,
+          loss: result.loss,
+          learning_rate: learningRate,
+          grad_norm: result.gradNorm,
+          samples_per_second: meter.samplesPerSecond(),
+          elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds,
+          eta_seconds: (totalSteps - this.step) * meter.secondsPerStep(),
         });
 
         const endOfEpoch = u === updatesInEpoch - 1 || this.step === totalSteps;
-        if ((config.logging_strategy === 'steps' && this.step % config.logging_steps === 0) || (config.logging_strategy === 'epoch' && endOfEpoch)) this.logLoss(epochFloat);
+        if (
+          (config.logging_strategy === 'steps' && this.step % config.logging_steps === 0) ||
+          (config.logging_strategy === 'epoch' && endOfEpoch)
+        )
+          this.logLoss(epochFloat);
         const evalEvery = config.eval_steps ?? config.logging_steps;
-        if ((config.eval_strategy === 'steps' && this.step % evalEvery === 0) || (config.eval_strategy === 'epoch' && endOfEpoch)) await this.evaluate(epochFloat);
-        if ((config.save_strategy === 'steps' && this.step % config.save_steps === 0) || (config.save_strategy === 'epoch' && endOfEpoch)) {
+        if (
+          (config.eval_strategy === 'steps' && this.step % evalEvery === 0) ||
+          (config.eval_strategy === 'epoch' && endOfEpoch)
+        )
+          await this.evaluate(epochFloat);
+        if (
+          (config.save_strategy === 'steps' && this.step % config.save_steps === 0) ||
+          (config.save_strategy === 'epoch' && endOfEpoch)
+        ) {
           this.checkpoint(epochFloat, started, false);
         }
       }
@@ -154,13 +197,26 @@ export class Trainer {
     const epochFloat = this.epochAt(this.step);
     const runtime = (Date.now() - started) / 1000 + this.previousSeconds;
     const trainLoss = this.trainLossSteps ? this.trainLossSum / this.trainLossSteps : 0;
-    const finalMetrics = this.lastEvaluation?.step === this.step ? this.lastEvaluation.metrics : await this.evaluate(epochFloat, false);
+    const finalMetrics =
+      this.lastEvaluation?.step === this.step ? this.lastEvaluation.metrics : await this.evaluate(epochFloat, false);
     // As the Trainer's speed_metrics: samples = examples x epochs, or max_steps x total batch.
-    const samples = config.max_steps > 0 ? totalSteps * config.per_device_train_batch_size * config.gradient_accumulation_steps : train.count * config.num_train_epochs;
-    const speed = { train_runtime: runtime, train_samples_per_second: samples / Math.max(runtime, 1e-9), train_steps_per_second: totalSteps / Math.max(runtime, 1e-9) };
+    const samples =
+      config.max_steps > 0
+        ? totalSteps * config.per_device_train_batch_size * config.gradient_accumulation_steps
+        : train.count * config.num_train_epochs;
+    const speed = {
+      train_runtime: runtime,
+      train_samples_per_second: samples / Math.max(runtime, 1e-9),
+      train_steps_per_second: totalSteps / Math.max(runtime, 1e-9),
+    };
     this.history.push({
-      epoch: epochFloat, step: this.step, total_flos: 0, train_loss: trainLoss, train_runtime: round(runtime, 4),
-      train_samples_per_second: round(speed.train_samples_per_second, 3), train_steps_per_second: round(speed.train_steps_per_second, 3),
+      epoch: epochFloat,
+      step: this.step,
+      total_flos: 0,
+      train_loss: trainLoss,
+      train_runtime: round(runtime, 4),
+      train_samples_per_second: round(speed.train_samples_per_second, 3),
+      train_steps_per_second: round(speed.train_steps_per_second, 3),
     });
     Object.assign(finalMetrics, { ...speed, train_loss: trainLoss, epoch: epochFloat, step: this.step });
     return { status: 'finished', history: this.history, step: this.step, epoch: epochFloat, finalMetrics, trainLoss };
@@ -199,7 +255,13 @@ export class Trainer {
 
   private logLoss(epoch: number): void {
     if (this.lossSteps === 0) return;
-    this.history.push({ epoch, grad_norm: this.lastGradNorm, learning_rate: learningRateAt(this.schedule, this.step), loss: round4(this.lossSum / this.lossSteps), step: this.step });
+    this.history.push({
+      epoch,
+      grad_norm: this.lastGradNorm,
+      learning_rate: learningRateAt(this.schedule, this.step),
+      loss: round4(this.lossSum / this.lossSteps),
+      step: this.step,
+    });
     this.lossSum = 0;
     this.lossSteps = 0;
   }
@@ -208,14 +270,32 @@ export class Trainer {
   async evaluate(epoch: number, asTableRow = true): Promise<FinalMetrics> {
     const { validation, config, labels, emit, model, tokenizer } = this.inputs;
     emit({ type: 'phase', phase: 'evaluating' });
-    const { metrics, runtime, batches } = await evaluateModel(model, validation, labels, { batchSize: config.per_device_eval_batch_size, padId: tokenizer.padId, f1Average: config.f1_average });
+    const { metrics, runtime, batches } = await evaluateModel(model, validation, labels, {
+      batchSize: config.per_device_eval_batch_size,
+      padId: tokenizer.padId,
+      f1Average: config.f1_average,
+    });
     Object.assign(metrics, { epoch, step: this.step });
     if (asTableRow) {
       this.history.push({
-        epoch, eval_accuracy: metrics.eval_accuracy, eval_f1: metrics.eval_f1, eval_loss: metrics.eval_loss, eval_runtime: round(runtime, 4),
-        eval_samples_per_second: round(validation.count / Math.max(runtime, 1e-9), 3), eval_steps_per_second: round(batches / Math.max(runtime, 1e-9), 3), step: this.step,
+        epoch,
+        eval_accuracy: metrics.eval_accuracy,
+        eval_f1: metrics.eval_f1,
+        eval_loss: metrics.eval_loss,
+        eval_runtime: round(runtime, 4),
+        eval_samples_per_second: round(validation.count / Math.max(runtime, 1e-9), 3),
+        eval_steps_per_second: round(batches / Math.max(runtime, 1e-9), 3),
+        step: this.step,
       });
-      emit({ type: 'evaluation', training_loss: this.latestLoggedLoss(), epoch, step: this.step, validation_loss: metrics.eval_loss, accuracy: metrics.eval_accuracy, f1: metrics.eval_f1 });
+      emit({
+        type: 'evaluation',
+        training_loss: this.latestLoggedLoss(),
+        epoch,
+        step: this.step,
+        validation_loss: metrics.eval_loss,
+        accuracy: metrics.eval_accuracy,
+        f1: metrics.eval_f1,
+      });
       this.lastEvaluation = { step: this.step, metrics };
     }
     emit({ type: 'phase', phase: 'training' });
@@ -224,30 +304,55 @@ export class Trainer {
 
   /** The Training Loss column: the latest logged loss, null ("No log") before the first. */
   private latestLoggedLoss(): number | null {
-    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].loss !== undefined) return this.history[i].loss!;
+    for (let i = this.history.length - 1; i >= 0; i--)
+      if (this.history[i].loss !== undefined) return this.history[i].loss!;
     return null;
   }
 
   private cancel(started: number): TrainOutcome {
     const epoch = this.epochAt(this.step);
     const checkpoint = this.checkpoint(epoch, started, true);
-    return { status: 'cancelled', history: this.history, step: this.step, epoch, checkpoint, trainLoss: this.trainLossSteps ? this.trainLossSum / this.trainLossSteps : 0 };
+    return {
+      status: 'cancelled',
+      history: this.history,
+      step: this.step,
+      epoch,
+      checkpoint,
+      trainLoss: this.trainLossSteps ? this.trainLossSum / this.trainLossSteps : 0,
+    };
   }
 
   /** Writes checkpoint-<step>/ and reports it. */
   checkpoint(epoch: number, started: number, stopped: boolean): string {
     const { config, model, specs, tokenizer, labels, train, emit } = this.inputs;
     emit({ type: 'phase', phase: 'saving', detail: checkpointFolderName(this.step) });
-    const path = saveCheckpoint(config.output_dir, {
-      model, specs, tokenizer, optimizer: this.optimizer,
-      trainerState: this.trainerState(epoch, stopped),
-      resume: {
-        global_step: this.step, max_steps: this.plan.totalSteps, steps_per_epoch: this.plan.stepsPerEpoch, num_train_examples: train.count,
-        labels, seed: config.seed, history: this.history, loss_sum: this.lossSum, loss_steps: this.lossSteps, last_grad_norm: this.lastGradNorm, train_loss_sum: this.trainLossSum,
-        train_seconds: (Date.now() - started) / 1000 + this.previousSeconds, tokens_seen: this.tokensSeen,
+    const path = saveCheckpoint(
+      config.output_dir,
+      {
+        model,
+        specs,
+        tokenizer,
+        optimizer: this.optimizer,
+        trainerState: this.trainerState(epoch, stopped),
+        resume: {
+          global_step: this.step,
+          max_steps: this.plan.totalSteps,
+          steps_per_epoch: this.plan.stepsPerEpoch,
+          num_train_examples: train.count,
+          labels,
+          seed: config.seed,
+          history: this.history,
+          loss_sum: this.lossSum,
+          loss_steps: this.lossSteps,
+          last_grad_norm: this.lastGradNorm,
+          train_loss_sum: this.trainLossSum,
+          train_seconds: (Date.now() - started) / 1000 + this.previousSeconds,
+          tokens_seen: this.tokensSeen,
+        },
+        trainingArgs: config,
       },
-      trainingArgs: config,
-    }, config.save_total_limit);
+      config.save_total_limit,
+    );
     emit({ type: 'checkpoint', path, step: this.step });
     if (!stopped) emit({ type: 'phase', phase: 'training' });
     return path;
@@ -256,9 +361,18 @@ export class Trainer {
   trainerState(epoch: number, stopped: boolean) {
     const { config } = this.inputs;
     return trainerStateJson({
-      epoch, globalStep: this.step, maxSteps: this.plan.totalSteps, numTrainEpochs: this.plan.numEpochs, history: this.history,
-      loggingSteps: config.logging_steps, evalSteps: config.eval_steps ?? config.logging_steps, saveSteps: config.save_steps,
-      trainBatchSize: config.per_device_train_batch_size, totalFlos: 0, tokensSeen: this.tokensSeen, stopped,
+      epoch,
+      globalStep: this.step,
+      maxSteps: this.plan.totalSteps,
+      numTrainEpochs: this.plan.numEpochs,
+      history: this.history,
+      loggingSteps: config.logging_steps,
+      evalSteps: config.eval_steps ?? config.logging_steps,
+      saveSteps: config.save_steps,
+      trainBatchSize: config.per_device_train_batch_size,
+      totalFlos: 0,
+      tokensSeen: this.tokensSeen,
+      stopped,
     });
   }
 

@@ -43,7 +43,20 @@ export interface TrainerStateJson {
   trial_params: null;
 }
 
-export function trainerStateJson(state: { epoch: number; globalStep: number; maxSteps: number; numTrainEpochs: number; history: LogEntry[]; loggingSteps: number; evalSteps: number; saveSteps: number; trainBatchSize: number; totalFlos: number; tokensSeen: number; stopped: boolean }): TrainerStateJson {
+export function trainerStateJson(state: {
+  epoch: number;
+  globalStep: number;
+  maxSteps: number;
+  numTrainEpochs: number;
+  history: LogEntry[];
+  loggingSteps: number;
+  evalSteps: number;
+  saveSteps: number;
+  trainBatchSize: number;
+  totalFlos: number;
+  tokensSeen: number;
+  stopped: boolean;
+}): TrainerStateJson {
   return {
     best_metric: null,
     best_model_checkpoint: null,
@@ -61,7 +74,13 @@ export function trainerStateJson(state: { epoch: number; globalStep: number; max
     save_steps: state.saveSteps,
     stateful_callbacks: {
       TrainerControl: {
-        args: { should_epoch_stop: false, should_evaluate: false, should_log: false, should_save: true, should_training_stop: state.stopped },
+        args: {
+          should_epoch_stop: false,
+          should_evaluate: false,
+          should_log: false,
+          should_save: true,
+          should_training_stop: state.stopped,
+        },
         attributes: {},
       },
     },

@@ -21,7 +21,13 @@ import type { BertTokenizer } from '../text/tokenizer';
 import type { AdamW } from './optimizer';
 import { listCheckpoints } from './findCheckpoints';
 import type { LogEntry, TrainerStateJson } from './trainerState';
-import { checkpointFolderName, OPTIMIZER_NAME, RESUME_STATE_NAME, TRAINER_STATE_NAME, TRAINING_ARGS_NAME } from '../outputNames';
+import {
+  checkpointFolderName,
+  OPTIMIZER_NAME,
+  RESUME_STATE_NAME,
+  TRAINER_STATE_NAME,
+  TRAINING_ARGS_NAME,
+} from '../outputNames';
 
 export { latestCheckpoint } from './findCheckpoints';
 
@@ -60,7 +66,10 @@ export function saveCheckpoint(outputDir: string, contents: CheckpointContents, 
   writeDirectoryAtomic(target, (staging) => {
     saveModel(staging, contents.model, contents.specs);
     contents.tokenizer.save(staging);
-    writeSafetensors(path.join(staging, OPTIMIZER_NAME), optimizerTensors(contents.optimizer, contents.specs), { format: 'pt', step: String(contents.optimizer.step) });
+    writeSafetensors(path.join(staging, OPTIMIZER_NAME), optimizerTensors(contents.optimizer, contents.specs), {
+      format: 'pt',
+      step: String(contents.optimizer.step),
+    });
     writeJsonAtomic(path.join(staging, TRAINER_STATE_NAME), contents.trainerState, true);
     writeJsonAtomic(path.join(staging, RESUME_STATE_NAME), contents.resume);
     writeJsonAtomic(path.join(staging, TRAINING_ARGS_NAME), contents.trainingArgs);
@@ -69,14 +78,23 @@ export function saveCheckpoint(outputDir: string, contents: CheckpointContents, 
   return target;
 }
 
-function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Map<string, { shape: number[]; data: Float32Array }> {
+function optimizerTensors(
+  optimizer: AdamW,
+  specs: ParameterSpec[],
+): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const spec of specs) {
     const m = optimizer.expAvg.get(spec.name);
     const v = optimizer.expAvgSq.get(spec.name);
     if (!m || !v) continue;
-    out.set(`exp_avg/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, m.dataSync() as Float32Array) });
-    out.set(`exp_avg_sq/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, v.dataSync() as Float32Array) });
+    out.set(`exp_avg/${spec.name}`, {
+      shape: spec.shape,
+      data: toCheckpointLayout(spec, m.dataSync() as Float32Array),
+    });
+    out.set(`exp_avg_sq/${spec.name}`, {
+      shape: spec.shape,
+      data: toCheckpointLayout(spec, v.dataSync() as Float32Array),
+    });
   }
   return out;
 }
@@ -84,14 +102,19 @@ function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Map<string,
 /** Restores AdamW's moments and step count from a checkpoint folder. */
 export function loadOptimizerState(folder: string, optimizer: AdamW, specs: ParameterSpec[]): void {
   const file = path.join(folder, OPTIMIZER_NAME);
-  if (!fs.existsSync(file)) throw new UserError(`${folder} has no optimizer.safetensors: it is not a checkpoint this extension wrote`, 'Resume from a checkpoint-<step> folder of an earlier run, or start a new run.');
+  if (!fs.existsSync(file))
+    throw new UserError(
+      `${folder} has no optimizer.safetensors: it is not a checkpoint this extension wrote`,
+      'Resume from a checkpoint-<step> folder of an earlier run, or start a new run.',
+    );
   const { tensors, metadata } = readSafetensors(file);
   optimizer.dispose();
   for (const spec of specs) {
     const m = tensors.get(`exp_avg/${spec.name}`);
     const v = tensors.get(`exp_avg_sq/${spec.name}`);
     if (!m || !v) continue;
-    const toTensor = (data: Float32Array): Tensor => tf.tensor(fromCheckpointLayout(spec, data), memoryShape(spec), 'float32');
+    const toTensor = (data: Float32Array): Tensor =>
+      tf.tensor(fromCheckpointLayout(spec, data), memoryShape(spec), 'float32');
     optimizer.expAvg.set(spec.name, toTensor(m.data));
     optimizer.expAvgSq.set(spec.name, toTensor(v.data));
   }
@@ -102,7 +125,10 @@ export function readResumeState(folder: string): ResumeState {
   try {
     return JSON.parse(fs.readFileSync(path.join(folder, RESUME_STATE_NAME), 'utf8')) as ResumeState;
   } catch (error) {
-    throw new UserError(`${folder} cannot be resumed: resume_state.json is missing or unreadable (${(error as Error).message})`, 'Resume from a complete checkpoint-<step> folder written by this extension.');
+    throw new UserError(
+      `${folder} cannot be resumed: resume_state.json is missing or unreadable (${(error as Error).message})`,
+      'Resume from a complete checkpoint-<step> folder written by this extension.',
+    );
   }
 }
 
@@ -115,7 +141,8 @@ function pruneCheckpoints(outputDir: string, keep: number): void {
 export function removeStaleStaging(outputDir: string): void {
   try {
     for (const name of fs.readdirSync(outputDir)) {
-      if (/^\.checkpoint-\d+\.staging-/.test(name) || name.startsWith(STAGING_PREFIX)) fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
+      if (/^\.checkpoint-\d+\.staging-/.test(name) || name.startsWith(STAGING_PREFIX))
+        fs.rmSync(path.join(outputDir, name), { recursive: true, force: true });
     }
   } catch {
     // no output folder yet
