@@ -285,10 +285,23 @@ async function main() {
     data,
     path.join(root, 'test/fixtures/data/spamassassin.csv'),
   ]);
-  const activation = await measure(process.execPath, [path.join(root, 'out', 'test', 'support', 'runIntegration.js')], {
-    env: { DISTILBERT_FINETUNE_BENCH: 'activation' },
-  });
-  const activationMs = Number(/BENCH_ACTIVATION_MS ([\d.]+)/.exec(activation.stdout)?.[1]);
+  // Activation: a fresh extension host per launch (activation happens once per host); medians of 3.
+  const activations = [];
+  for (let launch = 0; launch < 3; launch++) {
+    const { stdout } = await measure(
+      process.execPath,
+      [path.join(root, 'out', 'test', 'support', 'runIntegration.js')],
+      {
+        env: { DISTILBERT_FINETUNE_BENCH: 'activation' },
+      },
+    );
+    activations.push({
+      total: Number(/BENCH_ACTIVATION_MS ([\d.]+)/.exec(stdout)?.[1]),
+      own: Number(/BENCH_OWN_ACTIVATION_MS ([\d.]+)/.exec(stdout)?.[1]),
+    });
+  }
+  const activationMs = median(activations.map((a) => a.total));
+  const ownActivationMs = median(activations.map((a) => a.own));
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const vsixMb = fs.statSync(path.join(root, `distilbert-finetuner-${version}.vsix`)).size / 2 ** 20;
 
@@ -329,6 +342,7 @@ async function main() {
   );
   lines.push(
     `| extension activation in the real extension host (ms) | ${fmt(activationMs)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`,
+    `| of which our module's load and activate() (ms) | ${fmt(ownActivationMs)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`,
   );
   lines.push(
     `| .vsix size (MiB) | ${vsixMb.toFixed(2)}${engines.length > 1 ? ' |'.repeat(engines.length - 1) : ''} | | |`,

@@ -1,7 +1,8 @@
 // The config language in VS Code: diagnostics as you type (and when a dataset changes),
 // completion, hover, quick fixes and the "Start training" code lens, for `finetune-yaml`
 // documents (*.finetune.yaml). The logic lives in validate.ts and assist.ts; this file only adapts
-// it to VS Code's types.
+// it to VS Code's types. The providers are registered by extension.ts (lightly, at activation) and
+// call into this class, which loads with the YAML parser and the schema when first used.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,8 +13,6 @@ import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } f
 import { editorEnvironment } from '../core/config/environment';
 import { validateConfig, type Problem } from '../core/config/validate';
 import { MODEL_CARD_NAME } from '../core/outputNames';
-
-const SELECTOR: vscode.DocumentSelector = { language: LANGUAGE_ID };
 
 export function isConfigDocument(document: vscode.TextDocument): boolean {
   return document.languageId === LANGUAGE_ID;
@@ -40,15 +39,17 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
 
 export class ConfigLanguage implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection(LANGUAGE_ID);
-  private readonly lensesChanged = new vscode.EventEmitter<void>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly isRunning: (config: vscode.Uri) => boolean) {
+  /** `lensesChanged` is the code lens provider's change event, owned by the registration. */
+  constructor(
+    private readonly isRunning: (config: vscode.Uri) => boolean,
+    private readonly lensesChanged: vscode.EventEmitter<void>,
+  ) {
     const datasets = vscode.workspace.createFileSystemWatcher('**/*.{csv,tsv,jsonl,json,ndjson,txt}');
     this.disposables.push(
       this.diagnostics,
-      this.lensesChanged,
       datasets,
       vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)),
       vscode.workspace.onDidChangeTextDocument((e) => this.validateSoon(e.document)),
@@ -57,24 +58,6 @@ export class ConfigLanguage implements vscode.Disposable {
       datasets.onDidCreate(() => this.validateAll()),
       datasets.onDidDelete(() => this.validateAll()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.lensesChanged.fire()),
-      vscode.languages.registerCompletionItemProvider(
-        SELECTOR,
-        { provideCompletionItems: (d, p) => this.complete(d, p) },
-        ':',
-        ' ',
-        '/',
-        '.',
-      ),
-      vscode.languages.registerHoverProvider(SELECTOR, { provideHover: (d, p) => this.hover(d, p) }),
-      vscode.languages.registerCodeActionsProvider(
-        SELECTOR,
-        { provideCodeActions: (d, r) => this.quickFixes(d, r) },
-        { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
-      ),
-      vscode.languages.registerCodeLensProvider(SELECTOR, {
-        provideCodeLenses: (d) => this.codeLenses(d),
-        onDidChangeCodeLenses: this.lensesChanged.event,
-      }),
     );
     this.validateAll();
   }
@@ -107,7 +90,7 @@ export class ConfigLanguage implements vscode.Disposable {
     );
   }
 
-  private complete(document: vscode.TextDocument, position: vscode.Position): vscode.CompletionItem[] {
+  complete(document: vscode.TextDocument, position: vscode.Position): vscode.CompletionItem[] {
     const env = editorEnvironment(path.dirname(document.uri.fsPath));
     return completions(document.getText(), document.offsetAt(position), env).map((data) => {
       const item = new vscode.CompletionItem(data.label, KINDS[data.kind]);
@@ -120,13 +103,13 @@ export class ConfigLanguage implements vscode.Disposable {
     });
   }
 
-  private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+  hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const found = keyAt(document.getText(), document.offsetAt(position));
     const markdown = found && hoverMarkdown(found.key);
     return markdown ? new vscode.Hover(new vscode.MarkdownString(markdown), toRange(document, found.range)) : undefined;
   }
 
-  private quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
+  quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     for (const problem of validateDocument(document).problems) {
       const problemRange = toRange(document, problem.range);
@@ -164,7 +147,7 @@ export class ConfigLanguage implements vscode.Disposable {
     return actions;
   }
 
-  private codeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+  codeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const top = new vscode.Range(0, 0, 0, 0);
     if (this.isRunning(document.uri)) {
       return [

@@ -1,36 +1,76 @@
-// The extension's entry: wires commands, the config language and the run panels. No logic here.
+// The extension's entry: registers the commands, the config language's providers and the panel
+// serializer, and nothing more. What they do lives in features.ts, a bundle of its own
+// (dist/features.js) loaded the first time a command runs, a provider is asked, a panel is restored,
+// or a config is open (for its diagnostics). Activation loads no YAML parser, schema or panel code.
 import * as vscode from 'vscode';
-import { fineTune } from './fineTune';
-import { COMMANDS, RUN_PANEL_VIEW_TYPE } from './ids';
-import { cancelTraining, showResults, startTraining } from './startTraining';
-import { ConfigLanguage } from './configLanguage';
-import { RunManager } from './runManager';
-import { RunPanel } from './runPanel';
-import type { RunState } from '../run/protocol';
+import type { EditorFeatures } from './features';
+import { COMMANDS, LANGUAGE_ID, RUN_PANEL_VIEW_TYPE } from './ids';
 
-export function activate(context: vscode.ExtensionContext): { runs: RunManager } {
-  const runs = new RunManager(context.extensionUri);
-  const language = new ConfigLanguage((uri) => runs.isRunning(uri));
+/** What activate() returns: for the integration tests, the run manager (loaded on first access). */
+export interface ExtensionApi {
+  readonly runs: EditorFeatures['runs'];
+}
+
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  let loaded: EditorFeatures | undefined;
+  const lensesChanged = new vscode.EventEmitter<void>();
+  const features = (): EditorFeatures => {
+    if (!loaded) {
+      // A separate bundle: esbuild leaves this require alone (esbuild.mjs marks it external).
+      const { EditorFeatures: Features } = require('./features.js') as typeof import('./features');
+      loaded = new Features(context, lensesChanged);
+    }
+    return loaded;
+  };
+  const selector: vscode.DocumentSelector = { language: LANGUAGE_ID };
+  const isConfig = (document: vscode.TextDocument) => document.languageId === LANGUAGE_ID;
+  // Diagnostics for configs already open, just after activation returns; later ones load it on open.
+  const whenConfigOpens = () => {
+    if (!loaded && vscode.workspace.textDocuments.some(isConfig)) setTimeout(features, 0);
+  };
+
   context.subscriptions.push(
-    runs,
-    language,
-    runs.onDidChange(() => language.validateAll()),
-    vscode.commands.registerCommand(COMMANDS.fineTune, fineTune),
-    vscode.commands.registerCommand(COMMANDS.startTraining, (uri?: vscode.Uri) => startTraining(runs, uri)),
+    lensesChanged,
+    vscode.workspace.onDidOpenTextDocument((document) => isConfig(document) && whenConfigOpens()),
+    vscode.commands.registerCommand(COMMANDS.fineTune, (uri?: vscode.Uri) => features().fineTune(uri)),
+    vscode.commands.registerCommand(COMMANDS.startTraining, (uri?: vscode.Uri) => features().startTraining(uri)),
     vscode.commands.registerCommand(COMMANDS.resumeTraining, (uri?: vscode.Uri) =>
-      startTraining(runs, uri, { resume: true }),
+      features().startTraining(uri, { resume: true }),
     ),
-    vscode.commands.registerCommand(COMMANDS.cancelTraining, (uri?: vscode.Uri) => cancelTraining(runs, uri)),
-    vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => showResults(runs, uri)),
+    vscode.commands.registerCommand(COMMANDS.cancelTraining, (uri?: vscode.Uri) => features().cancelTraining(uri)),
+    vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => features().showResults(uri)),
+    vscode.languages.registerCompletionItemProvider(
+      selector,
+      { provideCompletionItems: (document, position) => features().language.complete(document, position) },
+      ':',
+      ' ',
+      '/',
+      '.',
+    ),
+    vscode.languages.registerHoverProvider(selector, {
+      provideHover: (document, position) => features().language.hover(document, position),
+    }),
+    vscode.languages.registerCodeActionsProvider(
+      selector,
+      { provideCodeActions: (document, range) => features().language.quickFixes(document, range) },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
+    vscode.languages.registerCodeLensProvider(selector, {
+      provideCodeLenses: (document) => features().language.codeLenses(document),
+      onDidChangeCodeLenses: lensesChanged.event,
+    }),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        panel.webview.options = RunPanel.options(context.extensionUri);
-        runs.restore(panel, state as RunState | undefined);
+        features().restorePanel(panel, state);
       },
     }),
   );
-  // For the integration tests: the run manager, so they can watch runs they start.
-  return { runs };
+  whenConfigOpens();
+  return {
+    get runs() {
+      return features().runs;
+    },
+  };
 }
 
 export function deactivate(): void {

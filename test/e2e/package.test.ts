@@ -20,7 +20,7 @@ function zipEntries(file: string): string[] {
   return names;
 }
 
-test("the .vsix holds the four bundles, the manifest, media, schema, TensorFlow.js' Node builds and the native kernel addon; no sources, tests or dev dependencies", () => {
+test("the .vsix holds the five bundles, the manifest, media, schema, TensorFlow.js' Node builds and the native kernel addon; no sources, tests or dev dependencies", () => {
   const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
   const entries = zipEntries(path.join(REPO_ROOT, `distilbert-finetuner-${version}.vsix`)).map((e) =>
     e.replace(/^extension\//, ''),
@@ -28,6 +28,7 @@ test("the .vsix holds the four bundles, the manifest, media, schema, TensorFlow.
   for (const needed of [
     'package.json',
     'dist/extension.js',
+    'dist/features.js',
     'dist/worker.js',
     'dist/cli.js',
     'dist/webview.js',

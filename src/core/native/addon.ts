@@ -7,6 +7,7 @@
 // built or cannot load on this machine, `loadAddon` says why and training uses another backend.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { AdamWStep } from '../kernels/kernels';
 
 type F32 = Float32Array;
 /** float32 or int32 data: kernels that only move 4-byte items take either. */
@@ -278,19 +279,7 @@ export class NativeAddon {
   }
 
   /** One AdamW update of one tensor, in place (param, expAvg, expAvgSq). */
-  adamw(o: {
-    param: F32;
-    grad: F32;
-    expAvg: F32;
-    expAvgSq: F32;
-    decay: number;
-    beta1: number;
-    beta2: number;
-    epsilon: number;
-    stepSize: number;
-    bc2Sqrt: number;
-    gradScale: number;
-  }): void {
+  adamw(o: { param: F32; grad: F32; expAvg: F32; expAvgSq: F32 } & AdamWStep): void {
     this.raw.adamw(
       o.param,
       o.grad,

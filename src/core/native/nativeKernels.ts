@@ -1,7 +1,7 @@
 // The Kernels on the native addon, for the `native` backend, whose tensors are typed arrays in this
 // process (tfjs' cpu backend): each reads its inputs in place and writes its outputs in one pass.
 // Attention reads its heads from the [rows, D] matrices through strides instead of transposing.
-import type { Kernels } from '../kernels/kernels';
+import type { AttentionShape, Kernels } from '../kernels/kernels';
 import { LAYER_NORM_EPS } from '../kernels/kernels';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import { outputArray, type NativeAddon, type StridedMatrices } from './addon';
@@ -9,6 +9,19 @@ import { outputArray, type NativeAddon, type StridedMatrices } from './addon';
 /** A tensor's values, without a copy on the cpu-based backends. */
 const values = (t: Tensor) => t.dataSync() as Float32Array;
 const float32 = (data: Float32Array, shape: number[]) => tf.tensor(data, shape, 'float32');
+
+/**
+ * Attention's operands per (batch, head), read and written in place: queries, keys, values and
+ * contexts inside [rows, D] matrices (head h = columns h*dh .., batch b = rows b*rows ..), scores
+ * and weights in [B, H, Tq, T].
+ */
+function attentionViews({ Tq, T, H, dh }: AttentionShape) {
+  const D = H * dh;
+  return {
+    heads: (data: Float32Array, rows: number): StridedMatrices => ({ data, ld: D, batchStride: rows * D, headStride: dh }),
+    scores: (data: Float32Array): StridedMatrices => ({ data, ld: T, batchStride: H * Tq * T, headStride: Tq * T }),
+  };
+}
 
 export function nativeKernels(addon: NativeAddon): Kernels {
   const dropoutMask = (shape: number[], rate: number, seed: number): Tensor => {
@@ -98,20 +111,7 @@ export function nativeKernels(addon: NativeAddon): Kernels {
     attention(q, k, v, keyMask, shape, dropout) {
       const { B, Tq, T, H, dh } = shape;
       const D = H * dh;
-      // Per (batch, head): queries and context are Tq x dh, keys and values T x dh, all inside
-      // [rows, D] matrices (head h = columns h*dh ...); scores and weights are [B, H, Tq, T].
-      const heads = (data: Float32Array, rows: number): StridedMatrices => ({
-        data,
-        ld: D,
-        batchStride: rows * D,
-        headStride: dh,
-      });
-      const scoresOf = (data: Float32Array): StridedMatrices => ({
-        data,
-        ld: T,
-        batchStride: H * Tq * T,
-        headStride: Tq * T,
-      });
+      const { heads, scores: scoresOf } = attentionViews(shape);
       const scores = outputArray(B * H * Tq * T);
       addon.gemmHeads({
         transposeB: true,
@@ -151,18 +151,7 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       const { B, Tq, T, H, dh } = c.shape;
       const D = H * dh;
       const scale = 1 / Math.sqrt(dh);
-      const heads = (data: Float32Array, rows: number): StridedMatrices => ({
-        data,
-        ld: D,
-        batchStride: rows * D,
-        headStride: dh,
-      });
-      const scoresOf = (data: Float32Array): StridedMatrices => ({
-        data,
-        ld: T,
-        batchStride: H * Tq * T,
-        headStride: Tq * T,
-      });
+      const { heads, scores: scoresOf } = attentionViews(c.shape);
       const per = { batches: B, heads: H };
       const dC = values(dContext);
       const dWeightsUsed = outputArray(B * H * Tq * T);

@@ -286,48 +286,36 @@ function writeOutputs(
 ): void {
   // All or nothing: a disk that fills up half-way leaves the previous outputs, never new weights
   // beside an old model card.
-  writeFilesIntoFolder(outputDir, (staging) =>
-    writeOutputFiles(staging, trainer, loaded, tokenizer, card, config, outcome),
-  );
-}
-
-function writeOutputFiles(
-  outputDir: string,
-  trainer: Trainer,
-  loaded: ReturnType<typeof loadModel>,
-  tokenizer: BertTokenizer,
-  card: string,
-  config: TrainingConfig,
-  outcome: TrainOutcome,
-): void {
-  saveModel(outputDir, loaded.model, loaded.specs);
-  tokenizer.save(outputDir);
-  writeJsonAtomic(path.join(outputDir, TRAINER_STATE_NAME), trainer.trainerState(outcome.epoch, true), true);
-  writeJsonAtomic(path.join(outputDir, TRAINING_ARGS_NAME), config);
-  const m = outcome.finalMetrics!;
-  const evalResults = {
-    epoch: outcome.epoch,
-    eval_accuracy: m.eval_accuracy,
-    eval_f1: m.eval_f1,
-    eval_loss: m.eval_loss,
-  };
-  const trainResults = {
-    epoch: outcome.epoch,
-    total_flos: 0,
-    train_loss: m.train_loss,
-    train_runtime: m.train_runtime,
-    train_samples_per_second: m.train_samples_per_second,
-    train_steps_per_second: m.train_steps_per_second,
-  };
-  writeJsonAtomic(path.join(outputDir, EVAL_RESULTS_NAME), evalResults);
-  writeJsonAtomic(path.join(outputDir, TRAIN_RESULTS_NAME), trainResults);
-  writeJsonAtomic(path.join(outputDir, ALL_RESULTS_NAME), { ...evalResults, ...trainResults });
-  const report: ClassificationReport = {
-    labels: m.labels,
-    f1_average: m.f1_average,
-    per_class: m.per_class,
-    confusion_matrix: m.confusion_matrix,
-  };
-  writeJsonAtomic(path.join(outputDir, CLASSIFICATION_REPORT_NAME), report);
-  writeFileAtomic(path.join(outputDir, MODEL_CARD_NAME), card);
+  writeFilesIntoFolder(outputDir, (staging) => {
+    saveModel(staging, loaded.model, loaded.specs);
+    tokenizer.save(staging);
+    writeJsonAtomic(path.join(staging, TRAINER_STATE_NAME), trainer.trainerState(outcome.epoch, true), true);
+    writeJsonAtomic(path.join(staging, TRAINING_ARGS_NAME), config);
+    const m = outcome.finalMetrics!;
+    const evalResults = {
+      epoch: outcome.epoch,
+      eval_accuracy: m.eval_accuracy,
+      eval_f1: m.eval_f1,
+      eval_loss: m.eval_loss,
+    };
+    const trainResults = {
+      epoch: outcome.epoch,
+      total_flos: 0,
+      train_loss: m.train_loss,
+      train_runtime: m.train_runtime,
+      train_samples_per_second: m.train_samples_per_second,
+      train_steps_per_second: m.train_steps_per_second,
+    };
+    writeJsonAtomic(path.join(staging, EVAL_RESULTS_NAME), evalResults);
+    writeJsonAtomic(path.join(staging, TRAIN_RESULTS_NAME), trainResults);
+    writeJsonAtomic(path.join(staging, ALL_RESULTS_NAME), { ...evalResults, ...trainResults });
+    const report: ClassificationReport = {
+      labels: m.labels,
+      f1_average: m.f1_average,
+      per_class: m.per_class,
+      confusion_matrix: m.confusion_matrix,
+    };
+    writeJsonAtomic(path.join(staging, CLASSIFICATION_REPORT_NAME), report);
+    writeFileAtomic(path.join(staging, MODEL_CARD_NAME), card);
+  });
 }
