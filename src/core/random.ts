@@ -110,6 +110,11 @@ export function stepDropoutSeed(runSeed: number, step: number): number {
   return combineSeed(hashString(`dropout-${runSeed}`), step);
 }
 
+/** The dropout seed of micro-batch `index` of a step (gradient accumulation): the step's own for the first. */
+export function microBatchDropoutSeed(stepSeed: number, index: number): number {
+  return (stepSeed + index * 0x9e3779b9) >>> 0;
+}
+
 /** A seed per (step seed, layer, site), so every dropout mask of a step is distinct and reproducible. */
 export function dropoutSiteSeed(stepSeed: number, layer: number, site: number): number {
   const h = combineSeed(stepSeed, layer, site);

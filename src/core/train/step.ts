@@ -1,6 +1,7 @@
 // One optimizer update, in the Trainer's order: forward + backward over the micro-batches of
 // gradient accumulation (gradients summed, each scaled by 1/accumulation) -> total gradient norm ->
 // clip to max_grad_norm -> AdamW at this step's learning rate.
+import { microBatchDropoutSeed } from '../random';
 import { tf } from '../tf';
 import type { DistilBertForSequenceClassification, DropoutPlan, EncodedBatch, Gradients } from '../model/distilbert';
 import { clipCoefficient, globalGradNorm, type AdamW } from './optimizer';
@@ -31,7 +32,7 @@ export function optimizerStep(
   let lossSum = 0;
   microBatches.forEach(({ batch, labels }, i) => {
     const dropout: DropoutPlan | undefined =
-      dropoutSeed === undefined ? undefined : { seed: (dropoutSeed + i * 0x9e3779b9) >>> 0 };
+      dropoutSeed === undefined ? undefined : { seed: microBatchDropoutSeed(dropoutSeed, i) };
     const { loss, gradients } = model.lossAndGradients(batch, labels, dropout, scale);
     lossSum += loss;
     if (!summed) {
