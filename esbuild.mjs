@@ -18,7 +18,8 @@ const watch = process.argv.includes('--watch');
 // Test bundles of renamed or deleted suites must not linger (node --test runs every file in out/).
 if (!production) rmSync('out', { recursive: true, force: true });
 
-const tfjsExternal = ['@tensorflow/*'];
+// Dawn's bindings (webgpu) are an ES module with a native addon per platform, loaded with import().
+const tfjsExternal = ['@tensorflow/*', 'webgpu'];
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const node = {
   platform: 'node',

@@ -16,6 +16,7 @@ export default tseslint.config(
       'sample/',
       'native/build/',
       'bench/results/',
+      'tmp/',
     ],
   },
   js.configs.recommended,
@@ -52,6 +53,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
+    },
+  },
+  {
+    // Reads from a GPU are asynchronous: a promise nobody awaits is a step that did not finish.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
     },
   },
 );

@@ -32,16 +32,22 @@ export async function main(argv: string[]): Promise<void> {
   const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
   const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
   let step = 0;
-  const once =
-    mode === 'train'
-      ? () => optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++)
-      : () => model.logits(batch).dispose();
-  for (let i = 0; i < Number(warmupText); i++) once();
+  // Each call ends when its results are back on the CPU (on a GPU, when the queue has run).
+  const once = async () => {
+    if (mode === 'train') {
+      await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++);
+      return;
+    }
+    const logits = model.logits(batch);
+    await logits.data();
+    logits.dispose();
+  };
+  for (let i = 0; i < Number(warmupText); i++) await once();
   const times: number[] = [];
   let peak = 0;
   for (let i = 0; i < Number(repeatsText); i++) {
     const start = performance.now();
-    once();
+    await once();
     times.push((performance.now() - start) / 1000);
     peak = Math.max(peak, process.memoryUsage().rss);
   }

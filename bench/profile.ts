@@ -31,12 +31,14 @@ async function main([device, mode, batchText, seqText]: string[]): Promise<void>
   };
   const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
   const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-  const once = () =>
-    mode === 'train' ? optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1) : model.logits(batch).dispose();
-  once();
+  const once = async () => {
+    if (mode === 'train') await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1);
+    else model.logits(batch).dispose();
+  };
+  await once();
   const start = performance.now();
-  const info = await tf.profile(() => {
-    once();
+  const info = await tf.profile(async () => {
+    await once();
   });
   const wall = performance.now() - start;
   const byKernel = new Map<string, { ms: number; calls: number }>();

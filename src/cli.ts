@@ -50,6 +50,12 @@ process.on('unhandledRejection', (error) => {
   report(error);
   process.exit();
 });
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-}, report);
+/** Ends the process once stdout has drained: a live Dawn instance (WebGPU) would keep it running. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (error) => {
+  report(error);
+  exit(Number(process.exitCode ?? 2));
+});

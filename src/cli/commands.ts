@@ -36,7 +36,7 @@ async function golden(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UserError('golden needs one folder: distilbert-finetune golden DIR');
   const backend = await loadBackend(deviceOf(values.device));
   process.stderr.write(`golden: backend ${backend.device}\n`);
-  process.stdout.write(`${JSON.stringify(runGolden(positionals[0]))}\n`);
+  process.stdout.write(`${JSON.stringify(await runGolden(positionals[0]))}\n`);
   return 0;
 }
 

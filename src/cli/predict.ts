@@ -33,9 +33,9 @@ export async function predictCommand(args: string[]): Promise<number> {
     .sort((a, b) => Number(a) - Number(b))
     .map((id) => model.config.id2label[id]);
   const encoded = texts.map((t) => tokenizer.encode(t, undefined, { maxLength }).inputIds);
-  const probabilities = tf
-    .tidy(() => tf.softmax(model.logits(padBatch(encoded, tokenizer.padId))))
-    .arraySync() as number[][];
+  const softmax = tf.tidy(() => tf.softmax(model.logits(padBatch(encoded, tokenizer.padId))));
+  const probabilities = (await softmax.array()) as number[][];
+  softmax.dispose();
   disposeModel(model);
   texts.forEach((text, i) => {
     const p = probabilities[i];

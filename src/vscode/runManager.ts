@@ -8,6 +8,7 @@ import { COMMANDS } from './ids';
 import type { TrainingConfig } from '../core/config/schema';
 import { newestCheckpoint } from '../core/train/findCheckpoints';
 import { TrainingProcess } from '../run/launcher';
+import { chooseWorkerRuntime, type RuntimeError, type WorkerRuntime } from '../run/workerRuntime';
 import type { PageMessage, RunState, WorkerMessage } from '../run/protocol';
 import { stateFromOutput } from '../run/results';
 import { initialRunState, isRunning, reduceRunState } from '../run/runState';
@@ -47,12 +48,28 @@ export class RunManager implements vscode.Disposable {
     run.panel = this.openPanel(run, columnBesideDataset(config.train_file));
     const settings = vscode.workspace.getConfiguration('distilbertFinetuner');
     this.output.info(`run ${id}: ${configUri.fsPath} -> ${config.output_dir}`);
+    let runtime: WorkerRuntime;
+    try {
+      runtime = chooseWorkerRuntime({
+        device: config.device,
+        configuredNodePath: settings.get<string>('nodePath') || undefined,
+        hostExecPath: process.execPath,
+        electronVersion: process.versions.electron,
+      });
+    } catch (error) {
+      const { message, hint } = error as RuntimeError;
+      this.onWorkerMessage(run, { type: 'failed', run_id: id, message, hint });
+      this.changed.fire();
+      return run;
+    }
+    this.output.info(`run ${id}: the worker runs on ${runtime.description}`);
+    if (runtime.note) this.onWorkerMessage(run, { type: 'log', run_id: id, level: 'info', text: runtime.note });
     run.process = new TrainingProcess({
       workerPath: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,
       config,
       configFile: configUri.fsPath,
       runId: id,
-      nodePath: settings.get<string>('nodePath') || undefined,
+      nodePath: runtime.execPath,
       memoryMb: settings.get<number>('workerMemoryMb'),
       nativeModulesPath: settings.get<string>('nativeModulesPath') || undefined,
       onMessage: (message) => this.onWorkerMessage(run, message),

@@ -34,10 +34,10 @@ function goldenBatch(): { batch: EncodedBatch; labels: Int32Array } {
   };
 }
 
-test("every parameter's gradient norm matches the PyTorch reference", () => {
+test("every parameter's gradient norm matches the PyTorch reference", async () => {
   const { model } = loadModel(GOLDEN, { seed: 0 });
   const { batch, labels } = goldenBatch();
-  const { gradients } = model.lossAndGradients(batch, labels, undefined);
+  const { gradients } = await model.lossAndGradients(batch, labels, undefined);
   const expected = cases.forward.per_param_grad_norm as Record<string, number>;
   assert.deepEqual([...gradients.keys()].sort(), Object.keys(expected).sort());
   for (const [name, grad] of gradients) {
@@ -62,10 +62,10 @@ test('padded positions do not change the logits (mask invariance)', () => {
   disposeModel(model);
 });
 
-test('save -> load round-trips bit-exactly, with the names, dtypes and shapes of the HF checkpoint', () => {
+test('save -> load round-trips bit-exactly, with the names, dtypes and shapes of the HF checkpoint', async () => {
   const folder = tmp();
   const { model, specs } = loadModel(GOLDEN, { seed: 0 });
-  saveModel(folder, model, specs);
+  await saveModel(folder, model, specs);
   const original = readSafetensors(`${GOLDEN}/model.safetensors`).tensors;
   const saved = readSafetensors(`${folder}/model.safetensors`).tensors;
   assert.deepEqual([...saved.keys()], [...original.keys()].sort());

@@ -88,12 +88,12 @@ test('steps and epochs: ceil(examples / batch) per epoch, max_steps overrides ep
   assert.equal(planTraining({ ...base, num_train_epochs: 1.5 }, 2400).totalSteps, 180);
 });
 
-test('clipping: the total norm over all tensors; gradients scaled by max / (norm + 1e-6) before AdamW', () => {
+test('clipping: the total norm over all tensors; gradients scaled by max / (norm + 1e-6) before AdamW', async () => {
   const grads = new Map([
     ['a', tf.tensor1d([3, 0])],
     ['b', tf.tensor1d([0, 4])],
   ]);
-  const norm = globalGradNorm(grads);
+  const norm = await globalGradNorm(grads);
   near(norm, 5, 1e-6);
   const coef = clipCoefficient(norm, 1);
   near(coef, Math.fround(1 / Math.fround(5 + Math.fround(1e-6))), 1e-9);
@@ -295,17 +295,17 @@ test('gradient accumulation: two micro-batches of 2 make the same update as one 
     seqLength: 4,
   });
   const labels = Int32Array.from(cases.batch.labels);
-  const run = (micro: Array<{ batch: ReturnType<typeof batch>; labels: Int32Array }>) => {
+  const run = async (micro: Array<{ batch: ReturnType<typeof batch>; labels: Int32Array }>) => {
     const { model, specs } = loadModel(fixture('tiny-distilbert'), { seed: 0 });
     const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-    const result = optimizerStep(model, optimizer, micro, 1e-3, 1, undefined);
+    const result = await optimizerStep(model, optimizer, micro, 1e-3, 1, undefined);
     const weights = Array.from(model.params.get('classifier.weight')!.dataSync());
     optimizer.dispose();
     disposeModel(model);
     return { result, weights };
   };
-  const whole = run([{ batch: batch(ids), labels }]);
-  const accumulated = run([
+  const whole = await run([{ batch: batch(ids), labels }]);
+  const accumulated = await run([
     { batch: batch(ids.slice(0, 2)), labels: labels.slice(0, 2) },
     { batch: batch(ids.slice(2)), labels: labels.slice(2) },
   ]);

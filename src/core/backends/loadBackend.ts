@@ -17,6 +17,7 @@ import { NATIVE_BACKEND, registerNativeBackend } from '../native/nativeTfjsBacke
 import type { BackendChoice } from '../config/schema';
 import { bindTf, type Tf } from '../tf';
 import type { Backend } from './backendName';
+import { describeAdapter, registerWebGpuBackend, type GpuAdapter } from './webgpu';
 
 export type { BackendChoice, Device } from '../config/schema';
 
@@ -27,6 +28,8 @@ export interface BackendInfo {
   /** The npm package that provides it, with its version. */
   package: string;
   tfjsVersion: string;
+  /** The WebGPU adapter, on the webgpu backend. */
+  adapter?: GpuAdapter;
   /** Why faster backends were skipped, for the log. */
   skipped: string[];
 }
@@ -36,6 +39,8 @@ export interface BackendOptions {
   nativeModulesPath?: string;
   /** wasm threads (default: the number of CPU cores). */
   threads?: number;
+  /** WebGPU on a software adapter (SwiftShader, llvmpipe, WARP): only when `device: webgpu` asks. */
+  allowSoftwareGpu?: boolean;
 }
 
 let loaded: BackendInfo | undefined;
@@ -49,9 +54,11 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
     throw new Error(`backend ${loaded.backend} is already loaded in this process; cannot switch to ${device}`);
   }
   const skipped: string[] = [];
-  const attempt = async (kind: keyof typeof LOADERS): Promise<BackendInfo | undefined> => {
+  const reason = (kind: string) =>
+    skipped.find((s) => s.startsWith(`${kind}: `))?.slice(kind.length + 2) ?? 'not tried';
+  const attempt = async (kind: keyof typeof LOADERS, extra: Partial<BackendOptions> = {}) => {
     try {
-      return await LOADERS[kind](options);
+      return await LOADERS[kind]({ ...options, ...extra });
     } catch (error) {
       skipped.push(`${kind}: ${firstLine(error)}`);
       return undefined;
@@ -60,12 +67,19 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
   let info: BackendInfo | undefined;
   switch (device) {
     case 'gpu':
-      info = await attempt('gpu');
+      // A GPU however we can get one: CUDA, else WebGPU on a hardware adapter. Never the CPU.
+      info = (await attempt('gpu')) ?? (await attempt('webgpu'));
       if (!info)
         throw new UserError(
-          `device: gpu, but the GPU backend cannot load (${skipped[0].replace(/^gpu: /, '')})`,
-          GPU_REQUIREMENTS,
+          `device: gpu, but the GPU backend cannot load (CUDA: ${reason('gpu')}; WebGPU: ${reason('webgpu')})`,
+          `${WEBGPU_REQUIREMENTS} Or, for CUDA: ${GPU_REQUIREMENTS}`,
         );
+      break;
+    case 'webgpu':
+      // Any adapter, software ones included (that is how it is tested without a GPU).
+      info = await attempt('webgpu', { allowSoftwareGpu: true });
+      if (!info)
+        throw new UserError(`device: webgpu, but WebGPU cannot load (${reason('webgpu')})`, WEBGPU_REQUIREMENTS);
       break;
     case 'cpu':
       info = (await attempt('node')) ?? (await attempt('native')) ?? (await attempt('cpu'));
@@ -82,6 +96,7 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
     case 'auto':
       info =
         (await attempt('gpu')) ??
+        (await attempt('webgpu')) ??
         (await attempt('node')) ??
         (await attempt('native')) ??
         (await attempt('wasm')) ??
@@ -98,7 +113,9 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
 
 function matches(device: BackendChoice, info: BackendInfo): boolean {
   if (device === 'wasm') return info.backend === 'wasm';
-  if (device === 'gpu') return info.package.includes('gpu');
+  if (device === 'webgpu') return info.backend === 'webgpu';
+  if (device === 'gpu')
+    return info.package.includes('tfjs-node-gpu') || (info.backend === 'webgpu' && !info.adapter?.software);
   if (device === 'native') return info.backend === 'native';
   if (device === 'js') return info.backend === 'cpu';
   return info.backend === 'cpu' || info.backend === 'native' || info.package === '@tensorflow/tfjs-node';
@@ -137,7 +154,13 @@ function quietly<T>(load: () => T): T {
   }
 }
 
-const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: BackendOptions) => Promise<BackendInfo>> = {
+const WEBGPU_REQUIREMENTS =
+  "WebGPU needs a GPU with a Metal (macOS), D3D12 (Windows) or Vulkan (Linux: the GPU vendor's driver and libvulkan.so.1) driver, and the worker on a system Node.js 20 or later (not VS Code's Electron runtime: set DistilBERT Fine-Tuner: Node Path).";
+
+const LOADERS: Record<
+  'gpu' | 'webgpu' | 'node' | 'native' | 'wasm' | 'cpu',
+  (options: BackendOptions) => Promise<BackendInfo>
+> = {
   async gpu(options) {
     if (process.platform !== 'linux' || process.arch !== 'x64')
       throw new Error(`not available on ${process.platform}-${process.arch}`);
@@ -150,6 +173,19 @@ const LOADERS: Record<'gpu' | 'node' | 'native' | 'wasm' | 'cpu', (options: Back
       device: 'CUDA GPU (tfjs-node-gpu)',
       package: '@tensorflow/tfjs-node-gpu',
       tfjsVersion: versionOf(namespace),
+      skipped: [],
+    };
+  },
+  async webgpu(options) {
+    const namespace = require('@tensorflow/tfjs-core') as Tf;
+    const adapter = await registerWebGpuBackend(namespace, options.allowSoftwareGpu ?? false);
+    bindTf(namespace);
+    return {
+      backend: 'webgpu',
+      device: `WebGPU on ${describeAdapter(adapter)}`,
+      package: '@tensorflow/tfjs-backend-webgpu + webgpu (Dawn)',
+      tfjsVersion: versionOf(namespace),
+      adapter,
       skipped: [],
     };
   },

@@ -51,7 +51,7 @@ export type KeySpec = NumberKey | StringKey | BooleanOrStringKey;
 export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.json'] as const;
 
 /** The devices a config names (the `device` key), and the extension's `defaultDevice` setting. */
-export const DEVICES = ['auto', 'gpu', 'cpu', 'wasm'] as const;
+export const DEVICES = ['auto', 'gpu', 'webgpu', 'cpu', 'wasm'] as const;
 export type Device = (typeof DEVICES)[number];
 /** Exact CPU backends for tests and benchmarks: `--device native|js` on the CLI only. */
 export const EXACT_BACKENDS = ['native', 'js'] as const;
@@ -386,14 +386,16 @@ export const SCHEMA = {
     enum: DEVICES,
     inTemplate: true,
     enumDocs: {
-      auto: "The fastest backend that loads: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow), this extension's native CPU kernels (OpenBLAS), WebAssembly, then pure JavaScript.",
-      gpu: '@tensorflow/tfjs-node-gpu with CUDA; an error (never a silent fallback) when it cannot load.',
+      auto: "The fastest backend that loads: a GPU (tfjs-node-gpu with CUDA, else WebGPU on a hardware adapter), tfjs-node (libtensorflow), this extension's native CPU kernels (OpenBLAS), WebAssembly, then pure JavaScript. Never a software GPU adapter.",
+      gpu: 'A GPU however one can be had: @tensorflow/tfjs-node-gpu with CUDA, else WebGPU (Dawn: Metal, D3D12 or Vulkan) on a hardware adapter; an error (never a silent CPU fallback) when neither loads.',
+      webgpu:
+        'WebGPU through Dawn (Metal on macOS, D3D12 on Windows, Vulkan on Linux) on any adapter, software ones (SwiftShader, llvmpipe, WARP) included; an error when none loads.',
       cpu: 'The CPU: @tensorflow/tfjs-node when installed, else the native CPU kernels (OpenBLAS, Linux x64), else pure JavaScript.',
       wasm: 'The WebAssembly backend (SIMD), on every platform.',
     },
     hf: 'use_cpu / no_cuda',
     comment: DEVICES.join(', '),
-    doc: 'Where training runs. `auto` picks the fastest backend that loads and reports it; `gpu` fails with the reason when CUDA is not usable.',
+    doc: 'Where training runs. `auto` picks the fastest backend that loads and reports it (the panel, the CLI and the model card name it, and the GPU adapter); `gpu` and `webgpu` fail with the reason when they cannot load.',
   },
 } as const satisfies Record<string, KeySpec>;
 

@@ -106,6 +106,6 @@ export interface Kernels {
    * where the backend can (the caller keeps them), else new ones (the caller disposes the old).
    */
   adamw(state: AdamWTensors, grad: Tensor, step: AdamWStep): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor };
-  /** sum(g^2) of each tensor, as numbers (clip_grad_norm_'s per-tensor norms, squared). */
-  sumsOfSquares(tensors: Tensor[]): number[];
+  /** sum(g^2) of each tensor, as numbers (clip_grad_norm_'s per-tensor norms, squared): one read back. */
+  sumsOfSquares(tensors: Tensor[]): Promise<number[]>;
 }

@@ -107,9 +107,9 @@ export const tfjsKernels: Kernels = {
     });
   },
 
-  sumsOfSquares(tensors) {
+  async sumsOfSquares(tensors) {
     const squares = tf.tidy(() => tf.stack(tensors.map((g) => tf.sum(tf.square(g)))));
-    const values = Array.from(squares.dataSync());
+    const values = Array.from(await squares.data());
     squares.dispose();
     return values;
   },

@@ -84,12 +84,12 @@ export class DistilBertForSequenceClassification {
    * Mean cross-entropy loss, logits, and the gradient of the loss for every trainable parameter.
    * `lossScale` multiplies the gradients (1 / gradient_accumulation_steps).
    */
-  lossAndGradients(
+  async lossAndGradients(
     batch: EncodedBatch,
     labels: Int32Array,
     dropout: DropoutPlan | undefined,
     lossScale = 1,
-  ): { loss: number; logits: Float32Array; gradients: Gradients } {
+  ): Promise<{ loss: number; logits: Float32Array; gradients: Gradients }> {
     const { ids, maskBias } = this.inputs(batch);
     const { n_layers: layers } = this.config;
     const embeddings = tidy(() => this.embeddingsForward(ids, batch, dropout));
@@ -103,10 +103,8 @@ export class DistilBertForSequenceClassification {
     const head = tidy(() => this.headForward(x, dropout));
     const gradients: Gradients = new Map();
     const { loss, dPooled } = tidy(() => this.headBackward(head, x, labels, lossScale, gradients));
-    const lossValue = loss.dataSync()[0];
-    const logitsValue = head.logits.dataSync() as Float32Array;
-    loss.dispose();
-    disposeAll(head);
+    const { logits } = head;
+    disposeAll({ ...head, logits: undefined });
     x.dispose(); // the last layer's output (token 0 of each row): no cache holds it
 
     let dx: Tensor2D = dPooled;
@@ -121,7 +119,11 @@ export class DistilBertForSequenceClassification {
     disposeAll(embeddings);
     ids.dispose();
     maskBias.dispose();
-    return { loss: lossValue, logits: logitsValue, gradients };
+    // Read back once the whole backward is queued: on a GPU, a read waits for the queue to drain.
+    const [lossValue, logitsValue] = await Promise.all([loss.data(), logits.data()]);
+    loss.dispose();
+    logits.dispose();
+    return { loss: lossValue[0], logits: logitsValue as Float32Array, gradients };
   }
 
   // --- inputs -------------------------------------------------------------------------------

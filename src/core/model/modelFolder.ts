@@ -198,24 +198,36 @@ function initialized(spec: ParameterSpec, config: DistilBertConfig, seed: number
   return toTensor(spec, fromCheckpointLayout(spec, initialValues(spec, config, seed)));
 }
 
-/** The model's weights in checkpoint layout and names, for model.safetensors. */
-export function checkpointTensors(
+export type NamedArrays = Map<string, { shape: number[]; data: Float32Array }>;
+
+/** The model's weights in checkpoint layout and names, read back from the backend (a GPU's too). */
+export async function checkpointTensors(
   model: DistilBertForSequenceClassification,
   specs: ParameterSpec[],
-): Map<string, { shape: number[]; data: Float32Array }> {
+): Promise<NamedArrays> {
+  const values = await Promise.all(specs.map((spec) => model.params.get(spec.name)!.data()));
   return new Map(
-    specs.map((spec) => [
+    specs.map((spec, i) => [
       spec.name,
-      { shape: spec.shape, data: toCheckpointLayout(spec, model.params.get(spec.name)!.dataSync() as Float32Array) },
+      { shape: spec.shape, data: toCheckpointLayout(spec, values[i] as Float32Array) },
     ]),
   );
 }
 
 /** Writes model.safetensors and config.json (with id2label/label2id) into `folder`, each atomically. */
-export function saveModel(folder: string, model: DistilBertForSequenceClassification, specs: ParameterSpec[]): void {
+export function writeModelFiles(folder: string, config: DistilBertConfig, weights: NamedArrays): void {
   fs.mkdirSync(folder, { recursive: true });
-  writeSafetensors(path.join(folder, SAFE_WEIGHTS_NAME), checkpointTensors(model, specs));
-  writeJsonAtomic(path.join(folder, CONFIG_NAME), serializeDistilBertConfig(model.config));
+  writeSafetensors(path.join(folder, SAFE_WEIGHTS_NAME), weights);
+  writeJsonAtomic(path.join(folder, CONFIG_NAME), serializeDistilBertConfig(config));
+}
+
+/** Reads the weights back and writes the model folder (save_pretrained). */
+export async function saveModel(
+  folder: string,
+  model: DistilBertForSequenceClassification,
+  specs: ParameterSpec[],
+): Promise<void> {
+  writeModelFiles(folder, model.config, await checkpointTensors(model, specs));
 }
 
 export function disposeModel(model: DistilBertForSequenceClassification): void {

@@ -225,6 +225,6 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       return { param, expAvg: m, expAvgSq: v };
     },
 
-    sumsOfSquares: (tensors) => tensors.map((g) => addon.sumSquares(values(g))),
+    sumsOfSquares: async (tensors) => tensors.map((g) => addon.sumSquares(values(g))),
   };
 }

@@ -37,7 +37,7 @@ export async function evaluateModel(
         options.padId,
       ),
     );
-    const values = logits.dataSync();
+    const values = await logits.data();
     logits.dispose();
     batches++;
     rows.forEach((row, i) => {

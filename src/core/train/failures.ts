@@ -1,6 +1,7 @@
 // Failures of the machine rather than of the code — memory running out, a full or read-only disk —
 // turned into messages that say what happened and what to change. Everything else passes through.
 import type { TrainingConfig } from '../config/schema';
+import { GpuFault, recordedGpuFault } from '../backends/webgpu';
 import { UserError } from '../errors';
 import { latestCheckpoint } from './findCheckpoints';
 
@@ -29,6 +30,9 @@ export function explainFailure(
   >,
 ): unknown {
   if (error instanceof UserError) return error;
+  // A GPU fault is the cause of whatever failed after it (a read of an invalid buffer, say).
+  const gpu = error instanceof GpuFault ? error : recordedGpuFault();
+  if (gpu) return explainGpuFault(gpu, config);
   if (isOutOfMemory(error)) {
     const batch = config.per_device_train_batch_size;
     return new UserError(
@@ -45,6 +49,37 @@ export function explainFailure(
     );
   }
   return error;
+}
+
+const lower = (n: number) => Math.max(1, Math.floor(n / 2));
+
+function explainGpuFault(
+  fault: GpuFault,
+  config: Pick<
+    TrainingConfig,
+    'per_device_train_batch_size' | 'per_device_eval_batch_size' | 'max_length' | 'output_dir'
+  >,
+): UserError {
+  const resume = resumeNote(config.output_dir);
+  switch (fault.kind) {
+    case 'out-of-memory':
+      return new UserError(
+        `GPU out of memory with per_device_train_batch_size ${config.per_device_train_batch_size}, per_device_eval_batch_size ${config.per_device_eval_batch_size} and max_length ${config.max_length}: ${fault.message}`,
+        `Lower per_device_train_batch_size (try ${lower(config.per_device_train_batch_size)}) and per_device_eval_batch_size, or max_length (try ${lower(config.max_length)}); attention's memory grows with batch size times max_length squared.${resume}`,
+      );
+    case 'device-lost':
+      return new UserError(
+        fault.message,
+        `The GPU driver reset or the device went away (another program, a driver update, a sleep). Start again, or use device: cpu.${resume}`,
+      );
+    case 'shader':
+      return new UserError(
+        `${fault.message} (this GPU driver cannot run one of TensorFlow.js' WebGPU kernels)`,
+        `Use device: cpu (or wasm) on this machine, or update the GPU driver.${resume}`,
+      );
+    default:
+      return new UserError(fault.message, `Use device: cpu (or wasm) if it happens again.${resume}`);
+  }
 }
 
 function resumeNote(outputDir: string): string {

@@ -36,7 +36,7 @@ export interface GoldenOutput {
   };
 }
 
-export function runGolden(dir: string): GoldenOutput {
+export async function runGolden(dir: string): Promise<GoldenOutput> {
   let cases: GoldenCases;
   try {
     cases = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8')) as GoldenCases;
@@ -59,12 +59,12 @@ export function runGolden(dir: string): GoldenOutput {
 
   // Forward pass, loss and gradient norm (evaluation mode; the golden model has no dropout).
   const { logits, pooled } = model.forward(batch);
-  const hidden = pooled.arraySync() as number[][];
-  const forwardLogits = toRows(logits.dataSync());
+  const hidden = (await pooled.array()) as number[][];
+  const forwardLogits = toRows(await logits.data());
   logits.dispose();
   pooled.dispose();
-  const { loss, gradients } = model.lossAndGradients(batch, labels, undefined);
-  const gradNorm = globalGradNorm(gradients);
+  const { loss, gradients } = await model.lossAndGradients(batch, labels, undefined);
+  const gradNorm = await globalGradNorm(gradients);
   for (const g of gradients.values()) g.dispose();
 
   // The training trace: HF Trainer steps with AdamW and the scheduler of the cases.
@@ -84,7 +84,7 @@ export function runGolden(dir: string): GoldenOutput {
   const steps: GoldenOutput['training']['steps'] = [];
   for (let step = 0; step < numSteps; step++) {
     const lr = learningRateAt(schedule, step);
-    const result = optimizerStep(model, optimizer, [{ batch, labels }], lr, maxGradNorm, undefined);
+    const result = await optimizerStep(model, optimizer, [{ batch, labels }], lr, maxGradNorm, undefined);
     steps.push({ step, lr, loss: result.loss, grad_norm: result.gradNorm });
   }
   const finalLogits = model.logits(batch);
@@ -99,9 +99,9 @@ export function runGolden(dir: string): GoldenOutput {
     },
     training: {
       steps,
-      final_logits: toRows(finalLogits.dataSync()),
+      final_logits: toRows(await finalLogits.data()),
       final_classifier_weight: Array.from(
-        toCheckpointLayout(classifierSpec, model.params.get(HEAD.classifier)!.dataSync() as Float32Array),
+        toCheckpointLayout(classifierSpec, (await model.params.get(HEAD.classifier)!.data()) as Float32Array),
       ),
     },
   };

@@ -72,8 +72,8 @@ function replace(map: Map<string, Tensor>, name: string, previous: Tensor | unde
  * The total L2 norm of all gradients together, as clip_grad_norm_ computes it:
  * norm(stack([norm(g) for g])). Returned as a float32 value.
  */
-export function globalGradNorm(gradients: Gradients): number {
-  const values = kernels().sumsOfSquares([...gradients.values()]);
+export async function globalGradNorm(gradients: Gradients): Promise<number> {
+  const values = await kernels().sumsOfSquares([...gradients.values()]);
   let total = 0;
   for (const sumOfSquares of values) {
     const norm = Math.fround(Math.sqrt(sumOfSquares));

@@ -9,7 +9,7 @@ import { type ClassificationReport } from './classificationReport';
 import { checkData, prepareData, type DataSettings } from '../data/dataset';
 import { UserError } from '../errors';
 import { writeFileAtomic, writeFilesIntoFolder, writeJsonAtomic } from '../files';
-import { disposeModel, loadModel, readModelConfig, saveModel } from '../model/modelFolder';
+import { checkpointTensors, disposeModel, loadModel, readModelConfig, writeModelFiles } from '../model/modelFolder';
 import { resolveModel, type HubOptions } from '../model/hub';
 import { BertTokenizer } from '../text/tokenizer';
 import { loadBackend } from '../backends/loadBackend';
@@ -228,7 +228,7 @@ async function trainAndSave(
       },
       license: /^(distilbert\/)?distilbert-base-(un)?cased$/.test(config.model) ? 'apache-2.0' : undefined,
     });
-    writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
+    await writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
     emit({
       type: 'finished',
       metrics: outcome.finalMetrics!,
@@ -275,7 +275,7 @@ function resumeCheckpoint(config: TrainingConfig): string | undefined {
 }
 
 /** The output folder as the Trainer leaves it after `save_model` and `save_metrics`. */
-function writeOutputs(
+async function writeOutputs(
   outputDir: string,
   trainer: Trainer,
   loaded: ReturnType<typeof loadModel>,
@@ -283,11 +283,12 @@ function writeOutputs(
   card: string,
   config: TrainingConfig,
   outcome: TrainOutcome,
-): void {
+): Promise<void> {
+  const weights = await checkpointTensors(loaded.model, loaded.specs);
   // All or nothing: a disk that fills up half-way leaves the previous outputs, never new weights
   // beside an old model card.
   writeFilesIntoFolder(outputDir, (staging) => {
-    saveModel(staging, loaded.model, loaded.specs);
+    writeModelFiles(staging, loaded.model.config, weights);
     tokenizer.save(staging);
     writeJsonAtomic(path.join(staging, TRAINER_STATE_NAME), trainer.trainerState(outcome.epoch, true), true);
     writeJsonAtomic(path.join(staging, TRAINING_ARGS_NAME), config);

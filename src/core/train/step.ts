@@ -19,25 +19,25 @@ export interface StepResult {
   clipCoefficient: number;
 }
 
-export function optimizerStep(
+export async function optimizerStep(
   model: DistilBertForSequenceClassification,
   optimizer: AdamW,
   microBatches: MicroBatch[],
   learningRate: number,
   maxGradNorm: number,
   dropoutSeed: number | undefined,
-): StepResult {
+): Promise<StepResult> {
   const scale = 1 / microBatches.length;
   let summed: Gradients | undefined;
   let lossSum = 0;
-  microBatches.forEach(({ batch, labels }, i) => {
+  for (const [i, { batch, labels }] of microBatches.entries()) {
     const dropout: DropoutPlan | undefined =
       dropoutSeed === undefined ? undefined : { seed: microBatchDropoutSeed(dropoutSeed, i) };
-    const { loss, gradients } = model.lossAndGradients(batch, labels, dropout, scale);
+    const { loss, gradients } = await model.lossAndGradients(batch, labels, dropout, scale);
     lossSum += loss;
     if (!summed) {
       summed = gradients;
-      return;
+      continue;
     }
     for (const [name, grad] of gradients) {
       const previous = summed.get(name)!;
@@ -45,9 +45,9 @@ export function optimizerStep(
       previous.dispose();
       grad.dispose();
     }
-  });
+  }
   const gradients = summed!;
-  const gradNorm = globalGradNorm(gradients);
+  const gradNorm = await globalGradNorm(gradients);
   const coefficient = clipCoefficient(gradNorm, maxGradNorm);
   optimizer.apply(model.params, gradients, learningRate, coefficient);
   for (const grad of gradients.values()) grad.dispose();

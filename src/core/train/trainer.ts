@@ -22,6 +22,7 @@ import { learningRateAt, warmupSteps, type Schedule } from './schedule';
 import { optimizerStep, type MicroBatch } from './step';
 import { trainerStateJson, type LogEntry } from './trainerState';
 import { checkpointFolderName } from '../outputNames';
+import { throwIfGpuFault } from '../backends/webgpu';
 
 export interface TrainerInputs {
   config: TrainingConfig;
@@ -136,12 +137,12 @@ export class Trainer {
       const updatesInEpoch = this.plan.stepsPerEpoch;
       for (let u = this.step - epoch * stepsPerEpoch; u < updatesInEpoch && this.step < totalSteps; u++) {
         await yieldToEventLoop();
-        if (this.inputs.isCancelled()) return this.cancel(started);
+        if (this.inputs.isCancelled()) return await this.cancel(started);
         const stepStart = Date.now();
         const microBatches = this.update(order, u);
         const learningRate = learningRateAt(this.schedule, this.step);
         const dropoutSeed = stepDropoutSeed(config.seed, this.step);
-        const result = optimizerStep(
+        const result = await optimizerStep(
           this.inputs.model,
           this.optimizer,
           microBatches,
@@ -149,6 +150,8 @@ export class Trainer {
           config.max_grad_norm,
           dropoutSeed,
         );
+        // Nothing computed after a GPU fault is logged or saved: the checkpoint before it stays the last.
+        throwIfGpuFault();
         this.step++;
         this.lossSum += result.loss;
         this.lossSteps++;
@@ -189,7 +192,7 @@ export class Trainer {
           (config.save_strategy === 'steps' && this.step % config.save_steps === 0) ||
           (config.save_strategy === 'epoch' && endOfEpoch)
         ) {
-          this.checkpoint(epochFloat, started, false);
+          await this.checkpoint(epochFloat, started, false);
         }
       }
     }
@@ -275,6 +278,7 @@ export class Trainer {
       padId: tokenizer.padId,
       f1Average: config.f1_average,
     });
+    throwIfGpuFault();
     Object.assign(metrics, { epoch, step: this.step });
     if (asTableRow) {
       this.history.push({
@@ -309,9 +313,9 @@ export class Trainer {
     return null;
   }
 
-  private cancel(started: number): TrainOutcome {
+  private async cancel(started: number): Promise<TrainOutcome> {
     const epoch = this.epochAt(this.step);
-    const checkpoint = this.checkpoint(epoch, started, true);
+    const checkpoint = await this.checkpoint(epoch, started, true);
     return {
       status: 'cancelled',
       history: this.history,
@@ -323,10 +327,10 @@ export class Trainer {
   }
 
   /** Writes checkpoint-<step>/ and reports it. */
-  checkpoint(epoch: number, started: number, stopped: boolean): string {
+  async checkpoint(epoch: number, started: number, stopped: boolean): Promise<string> {
     const { config, model, specs, tokenizer, labels, train, emit } = this.inputs;
     emit({ type: 'phase', phase: 'saving', detail: checkpointFolderName(this.step) });
-    const path = saveCheckpoint(
+    const path = await saveCheckpoint(
       config.output_dir,
       {
         model,

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { STAGING_PREFIX, writeDirectoryAtomic, writeJsonAtomic } from '../files';
 import { tf, type Tensor } from '../tf';
-import { saveModel } from '../model/modelFolder';
+import { checkpointTensors, writeModelFiles, type NamedArrays } from '../model/modelFolder';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
 import { fromCheckpointLayout, memoryShape, toCheckpointLayout, type ParameterSpec } from '../model/parameters';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
@@ -61,12 +61,19 @@ export interface CheckpointContents {
   trainingArgs: unknown;
 }
 
-export function saveCheckpoint(outputDir: string, contents: CheckpointContents, saveTotalLimit?: number): string {
+export async function saveCheckpoint(
+  outputDir: string,
+  contents: CheckpointContents,
+  saveTotalLimit?: number,
+): Promise<string> {
   const target = path.join(outputDir, checkpointFolderName(contents.resume.global_step));
+  // Everything is read back from the backend first; the folder is then written in one go.
+  const weights = await checkpointTensors(contents.model, contents.specs);
+  const moments = await optimizerTensors(contents.optimizer, contents.specs);
   writeDirectoryAtomic(target, (staging) => {
-    saveModel(staging, contents.model, contents.specs);
+    writeModelFiles(staging, contents.model.config, weights);
     contents.tokenizer.save(staging);
-    writeSafetensors(path.join(staging, OPTIMIZER_NAME), optimizerTensors(contents.optimizer, contents.specs), {
+    writeSafetensors(path.join(staging, OPTIMIZER_NAME), moments, {
       format: 'pt',
       step: String(contents.optimizer.step),
     });
@@ -78,23 +85,16 @@ export function saveCheckpoint(outputDir: string, contents: CheckpointContents, 
   return target;
 }
 
-function optimizerTensors(
-  optimizer: AdamW,
-  specs: ParameterSpec[],
-): Map<string, { shape: number[]; data: Float32Array }> {
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+/** AdamW's moments as exp_avg/<name>, exp_avg_sq/<name>, read back from the backend. */
+async function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Promise<NamedArrays> {
+  const out: NamedArrays = new Map();
   for (const spec of specs) {
     const m = optimizer.expAvg.get(spec.name);
     const v = optimizer.expAvgSq.get(spec.name);
     if (!m || !v) continue;
-    out.set(`exp_avg/${spec.name}`, {
-      shape: spec.shape,
-      data: toCheckpointLayout(spec, m.dataSync() as Float32Array),
-    });
-    out.set(`exp_avg_sq/${spec.name}`, {
-      shape: spec.shape,
-      data: toCheckpointLayout(spec, v.dataSync() as Float32Array),
-    });
+    const [mData, vData] = await Promise.all([m.data(), v.data()]);
+    out.set(`exp_avg/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, mData as Float32Array) });
+    out.set(`exp_avg_sq/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, vData as Float32Array) });
   }
   return out;
 }
