@@ -12,7 +12,8 @@ root=$PWD
 port=${PORT:-8080}
 
 ./scripts/setup.sh
-npm run --silent package
+target="$(node -p 'process.platform + "-" + process.arch')"
+npm run --silent package -- "$target"
 
 run=$root/.vscode-host/run
 workspace=$run/workspace
@@ -29,7 +30,7 @@ JSON
 
 server=.vscode-host/node_modules/code-server/lib/vscode/out/server-main.js
 node "$server" --extensions-dir "$run/extensions" --server-data-dir "$run/server-data" --user-data-dir "$run/user-data" \
-  --install-extension "$root/distilbert-finetuner-$(node -p "require('./package.json').version").vsix" --force >/dev/null
+  --install-extension "$root/distilbert-finetuner-$target-$(node -p "require('./package.json').version").vsix" --force >/dev/null
 
 EXTENSIONS_GALLERY='{}' TMPDIR=$run/tmp setsid node "$server" --host 127.0.0.1 --port "$port" --without-connection-token \
   --accept-server-license-terms --telemetry-level off --disable-workspace-trust \

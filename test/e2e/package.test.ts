@@ -20,32 +20,51 @@ function zipEntries(file: string): string[] {
   return names;
 }
 
-test("the .vsix holds the five bundles, the manifest, media, schema, TensorFlow.js' Node builds and the native kernel addon; no sources, tests or dev dependencies", () => {
-  const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-  const entries = zipEntries(path.join(REPO_ROOT, `distilbert-finetuner-${version}.vsix`)).map((e) =>
-    e.replace(/^extension\//, ''),
-  );
-  for (const needed of [
-    'package.json',
-    'dist/extension.js',
-    'dist/features.js',
-    'dist/worker.js',
-    'dist/cli.js',
-    'dist/webview.js',
-    'media/panel.css',
-    'schemas/finetune.schema.json',
-    'syntaxes/finetune-yaml.tmLanguage.json',
-    'language-configuration.json',
-    'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
-    'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
-    'native/build/Release/distilbert_native.node',
-  ]) {
-    assert.ok(entries.includes(needed), `${needed} is in the package`);
-  }
-  const forbidden = entries.filter((e) =>
-    /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface)\//.test(
-      e,
-    ),
-  );
-  assert.deepEqual(forbidden, []);
-});
+/** The platform targets `npm run package` builds, and the Dawn build each must carry (scripts/package.mjs). */
+const TARGETS: Record<string, string> = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-arm64': 'darwin-universal',
+  'darwin-x64': 'darwin-universal',
+  'win32-x64': 'win32-x64',
+};
+const MAX_VSIX_BYTES = 40 * 1024 * 1024;
+
+for (const [target, dawn] of Object.entries(TARGETS)) {
+  test(`the ${target} .vsix holds the five bundles, the manifest, media, schema, TensorFlow.js' Node builds and its own dawn.node; no sources, tests, dev dependencies or other platforms' binaries; under 40 MB`, () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    const file = path.join(REPO_ROOT, `distilbert-finetuner-${target}-${version}.vsix`);
+    assert.ok(fs.statSync(file).size < MAX_VSIX_BYTES, `${file}: ${fs.statSync(file).size} bytes`);
+    const entries = zipEntries(file).map((e) => e.replace(/^extension\//, ''));
+    for (const needed of [
+      'package.json',
+      'dist/extension.js',
+      'dist/features.js',
+      'dist/worker.js',
+      'dist/cli.js',
+      'dist/webview.js',
+      'media/panel.css',
+      'schemas/finetune.schema.json',
+      'syntaxes/finetune-yaml.tmLanguage.json',
+      'language-configuration.json',
+      'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
+      'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+      'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js',
+      'node_modules/webgpu/index.js',
+      'node_modules/webgpu/package.json',
+      `node_modules/webgpu/dist/${dawn}/dawn.node`,
+    ]) {
+      assert.ok(entries.includes(needed), `${needed} is in the ${target} package`);
+    }
+    const dawnBuilds = entries.filter((e) => /^node_modules\/webgpu\/dist\/[^/]+\/dawn\.node$/.test(e));
+    assert.deepEqual(dawnBuilds, [`node_modules/webgpu/dist/${dawn}/dawn.node`], 'only its own Dawn build');
+    const addon = 'native/build/Release/distilbert_native.node';
+    assert.equal(entries.includes(addon), target === 'linux-x64', 'the native CPU kernels only where they are built');
+    const forbidden = entries.filter((e) =>
+      /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface|eslint|prettier|dependency-cruiser)\/|^node_modules\/webgpu\/(build|node_modules)\//.test(
+        e,
+      ),
+    );
+    assert.deepEqual(forbidden, []);
+  });
+}

@@ -15,10 +15,10 @@ import {
   type VsCodeServer,
 } from './vscodeServer';
 
-/** The packed extension, as `npm run package` writes it. */
+/** The packed extension for this machine's platform, as `npm run package` writes it. */
 export const VSIX = path.join(
   REPO_ROOT,
-  `distilbert-finetuner-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`,
+  `distilbert-finetuner-${process.platform}-${process.arch}-${JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version}.vsix`,
 );
 
 export interface InstalledWorkbench {
