@@ -303,7 +303,9 @@ async function main() {
   const activationMs = median(activations.map((a) => a.total));
   const ownActivationMs = median(activations.map((a) => a.own));
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-  const vsixMb = fs.statSync(path.join(root, `distilbert-finetuner-${process.platform}-${process.arch}-${version}.vsix`)).size / 2 ** 20;
+  const vsixMb =
+    fs.statSync(path.join(root, `distilbert-finetuner-${process.platform}-${process.arch}-${version}.vsix`)).size /
+    2 ** 20;
 
   // The table.
   const fmt = (x, digits = 1) =>
