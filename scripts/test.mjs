@@ -52,6 +52,13 @@ function record(name, counts) {
   summary.push(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
 }
 
+// Every layer gets a WebGPU adapter without a GPU: SwiftShader, the software Vulkan driver (with its
+// own Vulkan loader) of Debian's chromium. The tests of the webgpu backend run on it; `auto` must
+// pass it over. The VS Code server, and so the worker, inherit it.
+const SWIFTSHADER = '/usr/lib/chromium';
+process.env.LD_LIBRARY_PATH = [SWIFTSHADER, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+process.env.VK_ICD_FILENAMES = `${SWIFTSHADER}/vk_swiftshader_icd.json`;
+
 mkdirSync(join(root, '.test-runs'), { recursive: true });
 // Lint, format and import rules first: they take seconds and fail before minutes of tests.
 if (

@@ -58,6 +58,7 @@ export async function evaluateCommand(args: string[]): Promise<number> {
     batchSize,
     padId: tokenizer.padId,
     f1Average,
+    maxLength,
   });
   disposeModel(model);
   if (values.json) {

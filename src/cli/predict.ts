@@ -33,7 +33,7 @@ export async function predictCommand(args: string[]): Promise<number> {
     .sort((a, b) => Number(a) - Number(b))
     .map((id) => model.config.id2label[id]);
   const encoded = texts.map((t) => tokenizer.encode(t, undefined, { maxLength }).inputIds);
-  const softmax = tf.tidy(() => tf.softmax(model.logits(padBatch(encoded, tokenizer.padId))));
+  const softmax = tf.tidy(() => tf.softmax(model.logits(padBatch(encoded, tokenizer.padId, maxLength))));
   const probabilities = (await softmax.array()) as number[][];
   softmax.dispose();
   disposeModel(model);

@@ -20,3 +20,9 @@ export function withSwiftShader(env: NodeJS.ProcessEnv = process.env): NodeJS.Pr
 export function requireSwiftShaderOnMachine(): void {
   assert.ok(fs.existsSync(SWIFTSHADER_ICD), `SwiftShader is missing (${SWIFTSHADER_ICD}): apt-get install chromium`);
 }
+
+/** For tests that load the webgpu backend in their own process: scripts/test.mjs gives the unit layer SwiftShader. */
+export function requireSwiftShaderInThisProcess(): void {
+  requireSwiftShaderOnMachine();
+  assert.equal(process.env.VK_ICD_FILENAMES, SWIFTSHADER_ICD, 'run the unit layer through npm test (scripts/test.mjs)');
+}

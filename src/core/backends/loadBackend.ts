@@ -106,7 +106,10 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
   if (!info) throw new UserError(`no TensorFlow.js backend could load for device ${device}: ${skipped.join('; ')}`);
   // The one place the kernels are chosen: the addon's on the native backend, tfjs ops elsewhere.
   const addon = info.backend === NATIVE_BACKEND ? loadAddon().addon : undefined;
-  useKernels(addon ? nativeKernels(addon) : tfjsKernels);
+  if (addon) useKernels(nativeKernels(addon));
+  else if (info.backend === 'webgpu')
+    useKernels({ ...tfjsKernels, name: 'TensorFlow.js ops on WebGPU', sequenceMultiple: 16 });
+  else useKernels(tfjsKernels);
   loaded = { ...info, skipped };
   return loaded;
 }

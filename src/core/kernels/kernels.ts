@@ -57,6 +57,11 @@ export interface AdamWTensors {
 export interface Kernels {
   /** In words, for logs and tests. */
   readonly name: string;
+  /**
+   * Batches are padded to a multiple of this many tokens (1: to the longest example). A GPU
+   * backend keeps a pooled buffer for every size it has seen: fewer sizes keep its memory bounded.
+   */
+  readonly sequenceMultiple: number;
   /** Column sums of a [rows, cols] matrix (a bias gradient). */
   columnSums(dy: Tensor2D): Tensor;
   /** The gradient of an embedding lookup: rows of `dRows` added into their ids of a [vocab, dim] zero matrix. */

@@ -22,6 +22,7 @@ function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
 
 export const tfjsKernels: Kernels = {
   name: 'TensorFlow.js ops',
+  sequenceMultiple: 1,
 
   columnSums: (dy) => tf.sum(dy, 0),
 

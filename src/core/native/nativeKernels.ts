@@ -32,6 +32,7 @@ export function nativeKernels(addon: NativeAddon): Kernels {
 
   return {
     name: `native kernels (${addon.blasConfig.split(' ').slice(0, 2).join(' ')})`,
+    sequenceMultiple: 1,
 
     columnSums(dy) {
       const [rows, cols] = dy.shape;

@@ -18,7 +18,7 @@ export async function evaluateModel(
   model: DistilBertForSequenceClassification,
   examples: EncodedExamples,
   labels: string[],
-  options: { batchSize: number; padId: number; f1Average: F1Average },
+  options: { batchSize: number; padId: number; f1Average: F1Average; maxLength: number },
 ): Promise<EvaluationResult> {
   const started = Date.now();
   // Sorting by length keeps padding small; the metrics do not depend on the order.
@@ -35,6 +35,7 @@ export async function evaluateModel(
       padBatch(
         rows.map((r) => examples.ids.subarray(examples.offsets[r], examples.offsets[r + 1])),
         options.padId,
+        options.maxLength,
       ),
     );
     const values = await logits.data();

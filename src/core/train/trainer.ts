@@ -247,7 +247,7 @@ export class Trainer {
       sequences.push(examples.ids.subarray(examples.offsets[rows[i]], examples.offsets[rows[i] + 1]));
       labels[i] = examples.labels[rows[i]];
     }
-    return { batch: padBatch(sequences, padId), labels };
+    return { batch: padBatch(sequences, padId, this.inputs.config.max_length), labels };
   }
 
   private epochAt(step: number): number {
@@ -277,6 +277,7 @@ export class Trainer {
       batchSize: config.per_device_eval_batch_size,
       padId: tokenizer.padId,
       f1Average: config.f1_average,
+      maxLength: config.max_length,
     });
     throwIfGpuFault();
     Object.assign(metrics, { epoch, step: this.step });
