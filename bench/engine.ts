@@ -58,8 +58,12 @@ export async function main(argv: string[]): Promise<void> {
   );
 }
 
+// Exits explicitly: a live Dawn instance (webgpu) would keep the process running.
 if (require.main === module)
-  main(process.argv.slice(2)).catch((error) => {
-    console.error(error);
-    process.exit(2);
-  });
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(2);
+    },
+  );
