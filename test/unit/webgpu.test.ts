@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { classifyGpuError, GpuFault } from '../../src/core/backends/webgpu';
+import { classifyGpuError, GpuFault, isSoftwareAdapter } from '../../src/core/backends/webgpu';
 import { explainFailure } from '../../src/core/train/failures';
 import { REPO_ROOT, fixture, smallModel, tempDir, writeConfig } from './helpers';
 import { requireSwiftShaderOnMachine, withSwiftShader } from './webgpuHelpers';
@@ -216,4 +216,17 @@ test('GPU errors are explained by kind: what does not fit, a lost device, a kern
   const shader = explain('Error while parsing WGSL: :3:5 error: unresolved identifier');
   assert.match(shader.message, /a GPU kernel failed to compile/);
   assert.match(shader.hint ?? '', /device: cpu/);
+});
+
+test('software adapters are told from GPUs by what Dawn reports of them', () => {
+  // Adapter info as Dawn reports it for SwiftShader (seen here), Mesa's lavapipe, WARP, and GPUs.
+  assert.ok(
+    isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' }),
+  );
+  assert.ok(isSoftwareAdapter({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }));
+  assert.ok(isSoftwareAdapter({ vendor: 'microsoft', architecture: '', description: 'Microsoft Basic Render Driver' }));
+  assert.ok(isSoftwareAdapter({ vendor: 'intel', description: 'anything' }, true), 'the fallback adapter flag');
+  assert.ok(!isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' }));
+  assert.ok(!isSoftwareAdapter({ vendor: 'apple', architecture: 'metal-3', description: 'Apple M2' }));
+  assert.ok(!isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', description: 'AMD Radeon RX 7900 XTX' }));
 });
