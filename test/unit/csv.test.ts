@@ -67,3 +67,12 @@ test('tabs and other delimiters', () => {
   assert.equal(sniffDelimiter('"a;b",c'), ',');
   assert.equal(sniffDelimiter('single'), ',');
 });
+
+test('a byte-order mark after an empty first chunk is still the byte-order mark (found by the chunking property)', () => {
+  const parser = new CsvParser(',');
+  const records = [...parser.push(''), ...parser.push('\uFEFFa,b\n'), ...parser.end()];
+  assert.deepEqual(
+    records.map((r) => r.fields),
+    [['a', 'b']],
+  );
+});

@@ -45,7 +45,8 @@ export class CsvParser {
   push(chunk: string): CsvRecord[] {
     const records: CsvRecord[] = [];
     let i = 0;
-    if (this.atStart) {
+    // The byte-order mark is the first character of the first non-empty chunk.
+    if (this.atStart && chunk.length > 0) {
       this.atStart = false;
       if (chunk.charCodeAt(0) === 0xfeff) i = 1;
     }
