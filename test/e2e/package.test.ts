@@ -61,7 +61,7 @@ for (const [target, dawn] of Object.entries(TARGETS)) {
     const addon = 'native/build/Release/distilbert_native.node';
     assert.equal(entries.includes(addon), target === 'linux-x64', 'the native CPU kernels only where they are built');
     const forbidden = entries.filter((e) =>
-      /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface|eslint|prettier|dependency-cruiser)\/|^node_modules\/webgpu\/(build|node_modules)\//.test(
+      /^(src|test|webview|bench|scripts|sample|out|\.vscode-host)\/|^native\/(?!build\/Release\/distilbert_native\.node$)|\.map$|\.ts$|^node_modules\/(@types|typescript|esbuild|mocha|playwright-core|@vscode\/vsce|tokenizers|yaml|@huggingface|eslint|prettier|dependency-cruiser)\/|^tmp\/|^node_modules\/webgpu\/(build|node_modules)\//.test(
         e,
       ),
     );
