@@ -1,5 +1,6 @@
 // The CLI's commands: name -> handler (argv after the command) -> exit code.
 import { configJsonSchemaText } from '../core/config/jsonSchema';
+import { DEVICES } from '../core/config/schema';
 import { UserError } from '../core/errors';
 import { loadBackend } from '../core/backends/loadBackend';
 import { runGolden } from '../core/train/golden';
@@ -12,14 +13,15 @@ import { tokenizeCommand } from './tokenize';
 export type Command = (args: string[]) => Promise<number>;
 
 export function usage(): string {
+  const devices = DEVICES.join('|');
   return [
     'usage: distilbert-finetune <command> [options]',
     '',
-    '  train CONFIG.yaml [--json] [--device auto|gpu|cpu|wasm]',
+    `  train CONFIG.yaml [--json] [--verbose] [--device ${devices}]`,
     '  evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]',
     '  predict --model DIR|HUB_ID --text TEXT [--text TEXT ...]',
     '  tokenize --model DIR [--max-length N]      (JSON lines on stdin and stdout)',
-    '  golden DIR [--device auto|gpu|cpu|wasm]',
+    `  golden DIR [--device ${devices}]`,
     '  schema                                    (JSON Schema of *.finetune.yaml)',
     '',
   ].join('\n');

@@ -1,4 +1,4 @@
-// `train CONFIG.yaml [--json] [--device D]`: the same run as the extension's, in a terminal.
+// `train CONFIG.yaml [--json] [--verbose] [--device D]`: the same run as the extension's, in a terminal.
 // Progress goes to stderr (a bar on a terminal, a line per ~5% otherwise); at the end the results
 // table is printed as in the model card. `--json` prints the protocol events as JSON lines instead.
 // Ctrl+C stops at the next step and writes a checkpoint (a second Ctrl+C exits at once).
@@ -17,7 +17,12 @@ declare const VERSION: string;
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse({
     args,
-    options: { json: { type: 'boolean' }, ...DEVICE_OPTION, 'native-modules': { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      ...DEVICE_OPTION,
+      'native-modules': { type: 'string' },
+    },
     allowPositionals: true,
   });
   if (positionals.length !== 1)
@@ -98,6 +103,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       isCancelled: () => cancelRequested,
       extensionVersion: VERSION,
       nativeModulesPath: values['native-modules'],
+      verbose: values.verbose === true,
     });
     if (!json && outcome.status === 'finished') {
       const { rows } = parseLogHistory(outcome.history);

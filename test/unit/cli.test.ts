@@ -30,6 +30,30 @@ test('train prints progress, then the results table exactly as in the model card
   assert.match(result.stdout, /final metrics \(2 labels, F1 weighted\): loss [\d.]+, accuracy [\d.]+, F1 [\d.]+/);
 });
 
+test('auto passes over backends that are not installed without a word; --verbose lists them', () => {
+  const logs = (r: ReturnType<typeof cli>) =>
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; text?: string })
+      .filter((e) => e.type === 'log')
+      .map((e) => e.text!);
+  const quiet = cli('train', 'run.finetune.yaml', '--json', '--device', 'auto');
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.ok(
+    logs(quiet).some((t) => t.startsWith('backend: ')),
+    'the backend that ran is always said',
+  );
+  assert.deepEqual(
+    logs(quiet).filter((t) => t.startsWith('backend not used')),
+    [],
+  );
+  const verbose = cli('train', 'run.finetune.yaml', '--json', '--device', 'auto', '--verbose');
+  assert.equal(verbose.status, 0, verbose.stderr);
+  assert.ok(logs(verbose).some((t) => /^backend not used: gpu: /.test(t)));
+  assert.ok(logs(verbose).some((t) => /^backend not used: webgpu: /.test(t)));
+});
+
 test('train --json prints the protocol events as JSON lines', () => {
   const result = cli('train', 'run.finetune.yaml', '--json');
   assert.equal(result.status, 0);

@@ -37,6 +37,8 @@ export interface RunOptions {
   nativeModulesPath?: string;
   hub?: HubOptions;
   extensionVersion: string;
+  /** Log why faster backends were passed over, also when `device: auto` picked one without being asked. */
+  verbose?: boolean;
 }
 
 export async function runTraining(config: TrainingConfig, options: RunOptions): Promise<TrainOutcome> {
@@ -66,7 +68,9 @@ async function prepareAndTrain(config: TrainingConfig, options: RunOptions, labe
   const log = (text: string, level: 'info' | 'warning' = 'info') => emit({ type: 'log', level, text });
 
   const backend = await loadBackend(config.device, { nativeModulesPath: options.nativeModulesPath });
-  for (const skipped of backend.skipped) log(`backend not used: ${skipped}`);
+  // With `auto`, passing over a backend that is not installed is the normal case, not news.
+  if (options.verbose || config.device !== 'auto')
+    for (const skipped of backend.skipped) log(`backend not used: ${skipped}`);
   log(`backend: ${backend.device} (${backend.package} ${backend.tfjsVersion})`);
 
   const resumeFolder = resumeCheckpoint(config);
