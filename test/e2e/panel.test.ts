@@ -17,6 +17,7 @@ import {
   openExplorerContextMenuItem,
   openInstalledWorkbench,
   runCommand,
+  runPanel,
   saveScreenshot,
   withFailureScreenshot,
   type InstalledWorkbench,
@@ -48,10 +49,7 @@ after(async () => {
   await hub?.stop();
 });
 
-/** The run panel's page (a webview iframe inside an iframe). */
-function panel(): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
+const panel = (): FrameLocator => runPanel(page);
 
 test(
   'Fine-tune DistilBERT, Start training: the panel beside the dataset shows the run, its table and final metrics',

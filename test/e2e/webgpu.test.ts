@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
-import { openInstalledWorkbench, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
+import { openInstalledWorkbench, runPanel, withFailureScreenshot, type InstalledWorkbench } from '../support/workbench';
 import { requireSwiftShaderOnMachine, withSwiftShader } from '../unit/webgpuHelpers';
 
 let workbench: InstalledWorkbench;
@@ -39,9 +39,7 @@ before(async () => {
 
 after(() => workbench?.close());
 
-function panel(): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
+const panel = (): FrameLocator => runPanel(page);
 
 test(
   'Start training with device: webgpu trains on the WebGPU adapter and the panel says which',

@@ -1,7 +1,7 @@
 // Driving the VS Code workbench in chromium as a person would.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import {
   REPO_ROOT,
   copyWorkspace,
@@ -132,6 +132,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
+}
+
+/** The run panel's page (a webview iframe inside an iframe). */
+export function runPanel(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
 /** Saves a screenshot under media/ (committed, shown in the README) and .test-runs/. */

@@ -114,27 +114,11 @@ test(
     }
     assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /WebGPU on google swiftshader/);
 
-    const predicted = cli([
-      'predict',
-      '--model',
-      out,
-      '--text',
-      'A wonderful, moving film.',
-      '--json',
-      '--device',
-      'webgpu',
-    ]);
+    const predict = (device: string) =>
+      cli(['predict', '--model', out, '--text', 'A wonderful, moving film.', '--json', '--device', device]);
+    const predicted = predict('webgpu');
     assert.equal(predicted.status, 0, predicted.stderr);
-    const reference = cli([
-      'predict',
-      '--model',
-      out,
-      '--text',
-      'A wonderful, moving film.',
-      '--json',
-      '--device',
-      'js',
-    ]);
+    const reference = predict('js');
     const [gpu, cpu] = [predicted, reference].map(
       (r) => JSON.parse(r.stdout.trim()) as { label: string; score: number },
     );
