@@ -320,6 +320,24 @@ function checkFilesAndColumns(
     }
   }
 
+  // A label column that is also the text (or pair) column cannot mean anything: one class per text.
+  const label = values.get('label_column');
+  for (const key of ['text_column', 'text_pair_column'] as const) {
+    const other = values.get(key);
+    if (!label || !other || label.value !== other.value) continue;
+    const texts = new Set([values.get('text_column')?.value, values.get('text_pair_column')?.value]);
+    problems.push({
+      severity: 'error',
+      code: 'conflict',
+      key: 'label_column',
+      range: label.entry.valueRange,
+      message: `\`label_column\` is the same column as \`${key}\` (\`${label.value}\`): the model would be taught to name each text by itself, one class per distinct text.`,
+      fix: trainColumns
+        ? { replaceValue: trainColumns.filter((c) => !texts.has(c)).map((c) => formatValue(c)) }
+        : undefined,
+    });
+  }
+
   const model = values.get('model');
   if (model && looksLikePath(model.value as string) && !env.isDirectory(abs(model.value as string))) {
     problems.push({

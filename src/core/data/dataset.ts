@@ -116,6 +116,13 @@ export async function prepareData(settings: DataSettings, encode: Encode): Promi
       `Check label_column (${columns.label}), or add examples of the other classes.`,
     );
   }
+  // Nearly a label per row: nothing repeats, so there is nothing to learn (an id or a text column?).
+  if (sorted.length > 10 && sorted.length > train.count / 2) {
+    throw new UserError(
+      `${trainName}: \`${columns.label}\` has ${sorted.length} distinct labels in ${train.count} rows; a classifier learns a label from several examples of it`,
+      `Check label_column (${columns.label}): it looks like an id or a free-text column, not a class.`,
+    );
+  }
   const remap = new Int32Array(labelNames.length);
   labelNames.forEach((name, i) => (remap[i] = sorted.indexOf(name)));
 
