@@ -34,6 +34,25 @@ export const CHECKPOINT_FOLDER = /^checkpoint-(\d+)$/;
 /** The lock a running run holds in its output folder. */
 export const LOCK_NAME = '.distilbert-finetune.lock';
 
+/**
+ * The entries of an output folder that this product did not write, so a run must not write there
+ * without `overwrite_output_dir`. Ours: a previous run's outputs (recognised by its
+ * trainer_state.json), complete `checkpoint-<step>/` folders, and hidden entries (our lock and
+ * staging folders; a run writes no other hidden file, so it replaces none, such as .DS_Store).
+ * `exists` says whether a path inside the folder exists.
+ */
+export function foreignOutputEntries(names: string[], exists: (relative: string) => boolean): string[] {
+  const previousRun = names.includes(TRAINER_STATE_NAME);
+  return [...names]
+    .sort()
+    .filter(
+      (name) =>
+        !name.startsWith('.') &&
+        !(CHECKPOINT_FOLDER.test(name) && exists(`${name}/${RESUME_STATE_NAME}`)) &&
+        !(previousRun && OUTPUT_ARTIFACTS.includes(name)),
+    );
+}
+
 /** Every file a finished run writes at the top of its output folder. */
 export const OUTPUT_ARTIFACTS = [
   SAFE_WEIGHTS_NAME,

@@ -85,15 +85,25 @@ test('risky values are warnings, and the config still resolves', () => {
   assert.ok(config);
 });
 
-test('output_dir: the data folder is refused, a folder with other files is a warning', () => {
+test('output_dir: the data folder is refused; a folder with files we did not write is refused unless overwrite_output_dir', () => {
   assert.equal(only('train_file: reviews.csv\noutput_dir: .\n', 'output-dir')[0].severity, 'error');
   fs.mkdirSync(path.join(dir, 'busy'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'busy', 'notes.txt'), 'mine');
   fs.writeFileSync(path.join(dir, 'busy', 'config.json'), '{}');
-  const [warning] = only('train_file: reviews.csv\noutput_dir: busy\n', 'output-dir');
-  assert.equal(warning.severity, 'warning');
-  assert.match(warning.message, /notes\.txt/);
-  assert.doesNotMatch(warning.message, /config\.json/);
+  const [refused] = only('train_file: reviews.csv\noutput_dir: busy\n', 'output-dir');
+  assert.equal(refused.severity, 'error');
+  assert.match(refused.message, /holds files this extension did not write \(config\.json, notes\.txt\)/);
+  assert.deepEqual(refused.fix?.replaceValue, ['busy-2'], 'the quick fix: a new folder');
+  const [allowed] = only('train_file: reviews.csv\noutput_dir: busy\noverwrite_output_dir: true\n', 'output-dir');
+  assert.equal(allowed.severity, 'warning');
+  assert.match(allowed.message, /config\.json in .* will be replaced by this run's; its other files stay/);
+  // A previous run of ours is not foreign: its outputs and checkpoints may be replaced.
+  fs.mkdirSync(path.join(dir, 'ours', 'checkpoint-5'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ours', 'checkpoint-5', 'resume_state.json'), '{}');
+  for (const name of ['trainer_state.json', 'config.json', 'README.md', '.DS_Store'])
+    fs.writeFileSync(path.join(dir, 'ours', name), '{}');
+  assert.deepEqual(only('train_file: reviews.csv\noutput_dir: ours\n', 'output-dir'), []);
+  assert.equal(only('train_file: reviews.csv\noverwrite_output_dir: maybe\n', 'type')[0].key, 'overwrite_output_dir');
 });
 
 test('loadConfigFile names the file and line of the first error', () => {

@@ -104,6 +104,12 @@ export function completions(text: string, offset: number, env: AssistEnvironment
       sortText: value === spec.default ? '0' : `1${value}`,
     }));
   }
+  if (spec.type === 'boolean') {
+    return ['false', 'true'].map((value) => ({
+      ...item(value, 'value', String(spec.default) === value ? 'default' : undefined),
+      insertText: value,
+    }));
+  }
   switch (spec.kind) {
     case 'column': {
       const train = trainFileOf(text, env);

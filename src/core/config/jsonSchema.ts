@@ -9,6 +9,7 @@ export function configJsonSchema(): Record<string, unknown> {
     const spec = SCHEMA[key] as KeySpec;
     const property: Record<string, unknown> = { description: `${spec.doc}\n\nMirrors Hugging Face \`${spec.hf}\`.` };
     if (spec.type === 'boolean|string') property.type = ['boolean', 'string'];
+    else if (spec.type === 'boolean') property.type = 'boolean';
     else property.type = spec.type;
     if (spec.default !== undefined) property.default = spec.default;
     if (spec.type === 'number' || spec.type === 'integer') {

@@ -46,7 +46,12 @@ export interface BooleanOrStringKey extends KeyBase {
   default?: boolean;
 }
 
-export type KeySpec = NumberKey | StringKey | BooleanOrStringKey;
+export interface BooleanKey extends KeyBase {
+  type: 'boolean';
+  default: boolean;
+}
+
+export type KeySpec = NumberKey | StringKey | BooleanOrStringKey | BooleanKey;
 
 export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.jsonl', '.json'] as const;
 
@@ -349,6 +354,13 @@ export const SCHEMA = {
     comment: 'keep only the newest N checkpoints',
     doc: 'When set, older `checkpoint-<step>/` folders are deleted so that at most this many remain.',
   },
+  overwrite_output_dir: {
+    type: 'boolean',
+    default: false,
+    hf: 'overwrite_output_dir',
+    comment: 'write into an output_dir that holds files this extension did not write',
+    doc: 'A run writes into an `output_dir` that is empty, missing, or holds a previous run of this extension (`trainer_state.json`, `checkpoint-<step>/` folders). Any other file there stops the run before it starts, so nothing of yours is replaced; `true` lets it write there anyway. Even then only the files with the output names (`model.safetensors`, `config.json`, `README.md`, ...) are replaced, and every other file stays.',
+  },
   resume_from_checkpoint: {
     type: 'boolean|string',
     kind: 'folder',
@@ -444,6 +456,7 @@ export interface TrainingConfig {
   save_steps: number;
   save_total_limit?: number;
   resume_from_checkpoint?: boolean | string;
+  overwrite_output_dir: boolean;
   f1_average: 'weighted' | 'macro' | 'micro' | 'binary';
   output_dir: string;
   /** A config file sets one of DEVICES; `--device native|js` on the CLI picks an exact CPU backend. */

@@ -19,7 +19,7 @@ import {
 import type { DatasetHeader } from '../data/readers';
 import { closestMatches } from './suggest';
 import { formatValue } from './template';
-import { CHECKPOINT_FOLDER, OUTPUT_ARTIFACTS } from '../outputNames';
+import { foreignOutputEntries, OUTPUT_ARTIFACTS } from '../outputNames';
 
 export type Severity = 'error' | 'warning';
 export type ProblemCode =
@@ -251,6 +251,12 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
       if (typeof value !== 'boolean' && typeof value !== 'string')
         return at('type', `\`${key}\` must be \`true\` or a folder path, not ${describe(value)}.`);
       return undefined;
+    case 'boolean':
+      if (typeof value !== 'boolean')
+        return at('type', `\`${key}\` must be \`true\` or \`false\`, not ${describe(value)}.`, {
+          replaceValue: ['true', 'false'],
+        });
+      return undefined;
   }
 }
 
@@ -375,21 +381,41 @@ function checkFilesAndColumns(
       message: `\`output_dir\` ${outputDir} is the folder of your data; the model would be written among your files. Use a subfolder.`,
     });
   } else if (env.isDirectory(outputDir)) {
-    const foreign = env.listDirectory(outputDir).filter((name) => !isOutputArtifact(name));
+    const foreign = foreignOutputEntries(env.listDirectory(outputDir), (p) => env.isFile(path.join(outputDir, p)));
     if (foreign.length > 0) {
-      problems.push({
-        severity: 'warning',
-        code: 'output-dir',
-        key: 'output_dir',
-        range,
-        message: `\`output_dir\` ${outputDir} already holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); files with the names of the outputs would be replaced.`,
-      });
+      const listed = `${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}`;
+      const overwrite = values.get('overwrite_output_dir')?.value === true;
+      const replaced = foreign.filter((name) => OUTPUT_ARTIFACTS.includes(name));
+      if (!overwrite) {
+        problems.push({
+          severity: 'error',
+          code: 'output-dir',
+          key: 'output_dir',
+          range,
+          message: `\`output_dir\` ${outputDir} holds files this extension did not write (${listed}); a run would write among them. Use a new folder, or set \`overwrite_output_dir: true\`.`,
+          fix: { replaceValue: [formatValue(freshFolder(env, outputDir, (out?.value as string | undefined) ?? ''))] },
+        });
+      } else if (replaced.length > 0) {
+        problems.push({
+          severity: 'warning',
+          code: 'output-dir',
+          key: 'output_dir',
+          range,
+          message: `\`overwrite_output_dir\` is true: ${replaced.join(', ')} in ${outputDir} will be replaced by this run's; its other files stay.`,
+        });
+      }
     }
   }
 }
 
-function isOutputArtifact(name: string): boolean {
-  return OUTPUT_ARTIFACTS.includes(name) || CHECKPOINT_FOLDER.test(name) || name.startsWith('.');
+/** `out` -> `out-2` (or -3, ...): the first name beside `outputDir` that does not exist. */
+function freshFolder(env: ConfigEnvironment, outputDir: string, written: string): string {
+  const base = written.replace(/[\\/]+$/, '') || path.basename(outputDir);
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (!env.isDirectory(path.resolve(env.configDir, candidate)) && !env.isFile(path.resolve(env.configDir, candidate)))
+      return candidate;
+  }
 }
 
 /** A `model` value that names a folder rather than a hub id. */

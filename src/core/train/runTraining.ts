@@ -20,6 +20,7 @@ import { explainFailure } from './failures';
 import { lockOutputDir } from './outputLock';
 import { Trainer, type TrainOutcome } from './trainer';
 import {
+  foreignOutputEntries,
   ALL_RESULTS_NAME,
   CLASSIFICATION_REPORT_NAME,
   EVAL_RESULTS_NAME,
@@ -53,6 +54,7 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
         'Use weighted, macro or micro.',
       );
     }
+    refuseForeignOutputDir(config);
     release = lockOutputDir(config.output_dir);
     removeStaleStaging(config.output_dir);
     return await prepareAndTrain(config, options, labels);
@@ -276,6 +278,22 @@ function resumeCheckpoint(config: TrainingConfig): string | undefined {
     );
   }
   return wanted;
+}
+
+/**
+ * Nothing of the user's is replaced: an output folder holding files this product did not write is
+ * refused before any work (validation says so in the editor and the CLI; this holds for the worker
+ * too, in case the folder changed since), unless `overwrite_output_dir` says otherwise.
+ */
+function refuseForeignOutputDir(config: TrainingConfig): void {
+  const dir = config.output_dir;
+  if (config.overwrite_output_dir || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return;
+  const foreign = foreignOutputEntries(fs.readdirSync(dir), (relative) => fs.existsSync(path.join(dir, relative)));
+  if (foreign.length === 0) return;
+  throw new UserError(
+    `output_dir ${dir} holds files this extension did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}); nothing was written there`,
+    'Set output_dir to a new folder, or set overwrite_output_dir: true to write there anyway (only the output files are replaced; your other files stay).',
+  );
 }
 
 /** The output folder as the Trainer leaves it after `save_model` and `save_metrics`. */
