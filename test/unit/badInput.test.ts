@@ -91,5 +91,8 @@ for (const c of cases) {
       'no stack trace or internal error',
     );
     assert.deepEqual(corpusHashes(), before, 'the dataset and model files are unchanged');
+    const outputDir = /^output_dir: (.+)$/m.exec(fs.readFileSync(path.join(dir, c.config), 'utf8'))?.[1];
+    if (c.at === 'run' && outputDir)
+      assert.ok(!fs.existsSync(path.join(dir, outputDir)), 'a run that fails before training leaves no output_dir');
   });
 }

@@ -46,6 +46,9 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
   options.emit({ type: 'phase', phase: 'starting' });
   options.emit({ type: 'phase', phase: 'reading', detail: path.basename(config.train_file) });
   let release: (() => void) | undefined;
+  // The first folder of output_dir's path that does not exist yet: a run that fails leaves none it made.
+  let created: string | undefined;
+  let failed = false;
   try {
     const labels = await checkData(dataSettings(config));
     if (config.f1_average === 'binary' && labels.length !== 2) {
@@ -55,13 +58,35 @@ export async function runTraining(config: TrainingConfig, options: RunOptions): 
       );
     }
     refuseForeignOutputDir(config);
+    created = firstMissingFolder(config.output_dir);
     release = lockOutputDir(config.output_dir);
     removeStaleStaging(config.output_dir);
     return await prepareAndTrain(config, options, labels);
   } catch (error) {
+    failed = true;
     throw explainFailure(error, config);
   } finally {
     release?.();
+    if (failed && created) removeEmptyFolders(config.output_dir, created);
+  }
+}
+
+/** The top-most folder on `dir`'s path that does not exist (what `mkdir -p dir` would create first). */
+function firstMissingFolder(dir: string): string | undefined {
+  let missing: string | undefined;
+  for (let at = path.resolve(dir); !fs.existsSync(at) && path.dirname(at) !== at; at = path.dirname(at)) missing = at;
+  return missing;
+}
+
+/** Removes `dir` and its parents up to `top` while they are empty (rmdir never removes a file). */
+function removeEmptyFolders(dir: string, top: string): void {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      fs.rmdirSync(at);
+    } catch {
+      return; // not empty (a checkpoint, a file of someone's), or already gone
+    }
+    if (at === top) return;
   }
 }
 
