@@ -8,6 +8,7 @@ import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from
 import { AdamW } from '../src/core/train/optimizer';
 import { optimizerStep } from '../src/core/train/step';
 import { tf } from '../src/core/tf';
+import { runMain } from './runMain';
 
 export async function main(argv: string[]): Promise<void> {
   const [device, mode, batchText, seqText, repeatsText, warmupText = '1'] = argv;
@@ -58,12 +59,4 @@ export async function main(argv: string[]): Promise<void> {
   );
 }
 
-// Exits explicitly: a live Dawn instance (webgpu) would keep the process running.
-if (require.main === module)
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(2);
-    },
-  );
+if (require.main === module) runMain(main);

@@ -3,6 +3,7 @@
 //   node out/bench/gpuMatmul.js [sizes...]
 import { loadBackend } from '../src/core/backends/loadBackend';
 import { tf } from '../src/core/tf';
+import { runMain } from './runMain';
 
 export async function main(argv: string[]): Promise<void> {
   const backend = await loadBackend('webgpu');
@@ -26,12 +27,4 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-// Exits explicitly: a live Dawn instance would keep the process running.
-if (require.main === module)
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(2);
-    },
-  );
+if (require.main === module) runMain(main);
