@@ -88,5 +88,10 @@ process.on('disconnect', stop);
 process.on('SIGTERM', stop);
 process.on('SIGHUP', stop);
 
+// Once the extension is gone, nothing reads our stdout and stderr: a write there fails with EPIPE.
+// Unheard, that error would end the worker before its checkpoint and without releasing output_dir.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 process.on('uncaughtException', (error) => void fail(error));
 process.on('unhandledRejection', (error) => void fail(error));

@@ -128,6 +128,8 @@ for (const fault of ['throw', 'abort'] as const) {
     if (fault === 'throw') {
       assert.equal(code, 2);
       assert.match(failed.message, /^internal error: injected fault at step 10/);
+      // It exited through process.exit, past runTraining's finally: the exit hook still freed output_dir.
+      assert.ok(!fs.existsSync(path.join(config.output_dir, LOCK_FILE)), 'the crashed worker released its lock');
     } else {
       assert.equal(signal, 'SIGABRT');
       assert.match(failed.message, /^The training process was killed \(SIGABRT\) before it finished\./);

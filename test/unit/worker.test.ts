@@ -148,17 +148,31 @@ test('a bad dataset fails with a message that names the place and a hint, exit c
 
 test('when its parent dies, the worker stops too', async () => {
   const { config } = writeConfig(dir, { ...KEYS, output_dir: 'orphan', num_train_epochs: 50 });
-  // A parent process that forks the worker, reports its pid, then waits to be killed.
+  // A parent process that forks the worker, reports its pid, then waits to be killed. Its stdout and
+  // stderr are pipes, as in the extension (launcher.ts). The parent closes its ends at the first
+  // step, so every line the worker prints from then on fails (EPIPE) as it does once the extension
+  // is gone; the pid is reported after an epoch (an evaluation and a checkpoint printed into the
+  // closed pipes). The worker must live through that, then checkpoint and release output_dir.
   const parentScript = `
     const { fork } = require('node:child_process');
-    const worker = fork(${JSON.stringify(WORKER)}, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-    worker.on('message', (m) => { if (m.type === 'progress') { process.stdout.write(String(worker.pid) + '\\n'); } });
+    const worker = fork(${JSON.stringify(WORKER)}, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    worker.stdout.resume();
+    worker.stderr.resume();
+    worker.on('exit', (code) => process.stdout.write('exit ' + code + '\\n'));
+    worker.on('message', (m) => {
+      if (m.type !== 'progress') return;
+      worker.stdout.destroy();
+      worker.stderr.destroy();
+      if (m.epoch > 1) process.stdout.write('pid ' + worker.pid + '\\n');
+    });
     worker.send({ type: 'start', run_id: 'orphan', config: ${JSON.stringify(config)}, config_file: 'x' });
   `;
   const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const workerPid = await new Promise<number>((resolve) =>
-    parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().split('\n')[0]))),
+  const report = await new Promise<string>((resolve) =>
+    parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0])),
   );
+  assert.match(report, /^pid \d+$/, 'the worker trained on with its output closed');
+  const workerPid = Number(report.slice(4));
   assert.ok(isAlive(workerPid));
   parent.kill('SIGKILL');
   const deadline = Date.now() + 30_000;

@@ -38,9 +38,13 @@ export function lockOutputDir(outputDir: string): () => void {
     }
     fs.rmSync(file, { force: true }); // stale: its process is gone
   }
-  return () => {
+  const release = () => {
+    process.off('exit', release);
     if (readLock(file)?.pid === process.pid) fs.rmSync(file, { force: true });
   };
+  // A process that exits while training (a fatal error reported with process.exit) still frees the folder.
+  process.on('exit', release);
+  return release;
 }
 
 function readLock(file: string): LockContents | undefined {
