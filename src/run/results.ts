@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { type ClassificationReport } from '../core/train/classificationReport';
 import type { TrainerStateJson } from '../core/train/trainerState';
 import type { FinalMetrics, RunState } from './protocol';
+import { newestCheckpoint } from '../core/train/findCheckpoints';
 import { ALL_RESULTS_NAME, CLASSIFICATION_REPORT_NAME, MODEL_CARD_NAME, TRAINER_STATE_NAME } from '../core/outputNames';
 
 /** A finished run's state from `output_dir`, or undefined when it holds no finished run. */
@@ -68,5 +69,39 @@ export function stateFromOutput(
     final: { metrics, outputDir, modelCard: path.join(outputDir, MODEL_CARD_NAME) },
     startedAt: modified - all.train_runtime * 1000,
     endedAt: modified,
+  };
+}
+
+/** What a finished run left in its output folder, for the questions asked before replacing it. */
+export interface FinishedRun {
+  step: number;
+  accuracy?: number;
+  f1?: number;
+  finishedAt: Date;
+}
+
+/**
+ * The finished run whose outputs are at the top of `outputDir`, unless a later run has left a
+ * checkpoint since (that run was stopped: its checkpoint is what there is to resume).
+ */
+export function finishedRun(outputDir: string): FinishedRun | undefined {
+  let all: Record<string, unknown>;
+  let state: Partial<TrainerStateJson>;
+  let finishedAt: Date;
+  try {
+    all = JSON.parse(fs.readFileSync(path.join(outputDir, ALL_RESULTS_NAME), 'utf8')) as Record<string, unknown>;
+    state = JSON.parse(fs.readFileSync(path.join(outputDir, TRAINER_STATE_NAME), 'utf8')) as Partial<TrainerStateJson>;
+    finishedAt = fs.statSync(path.join(outputDir, ALL_RESULTS_NAME)).mtime;
+  } catch {
+    return undefined;
+  }
+  const checkpoint = newestCheckpoint(outputDir);
+  if (checkpoint && fs.statSync(checkpoint).mtimeMs > finishedAt.getTime()) return undefined;
+  const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  return {
+    step: number(state.global_step) ?? 0,
+    accuracy: number(all.eval_accuracy),
+    f1: number(all.eval_f1),
+    finishedAt,
   };
 }

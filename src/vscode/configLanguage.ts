@@ -9,10 +9,19 @@ import * as vscode from 'vscode';
 import { COMMANDS, LANGUAGE_ID } from './ids';
 import { MANAGE_TRUST_COMMAND, RUNS_TRAINING } from './workspaceTrust';
 import { latestCheckpoint } from '../core/train/findCheckpoints';
-import { completions, hoverMarkdown, keyAt, outputDirOf, type CompletionKind } from '../core/config/assist';
+import {
+  completions,
+  hoverMarkdown,
+  keyAt,
+  outputDirOf,
+  setValueEdit,
+  type CompletionKind,
+} from '../core/config/assist';
 import { editorEnvironment } from '../core/config/environment';
-import { validateConfig, type Problem } from '../core/config/validate';
+import type { ConfigKey } from '../core/config/schema';
+import { validateConfig, type ConfigEntry, type Problem } from '../core/config/validate';
 import { MODEL_CARD_NAME } from '../core/outputNames';
+import { finishedRun } from '../run/results';
 
 export function isConfigDocument(document: vscode.TextDocument): boolean {
   return document.languageId === LANGUAGE_ID;
@@ -111,7 +120,8 @@ export class ConfigLanguage implements vscode.Disposable {
 
   quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    for (const problem of validateDocument(document).problems) {
+    const { problems, entries } = validateDocument(document);
+    for (const problem of problems) {
       const problemRange = toRange(document, problem.range);
       if (!problem.fix || !problemRange.intersection(range)) continue;
       const diagnostic = toDiagnostic(document, problem);
@@ -131,7 +141,7 @@ export class ConfigLanguage implements vscode.Disposable {
         .forEach((value, i) =>
           action(
             problem.code === 'missing-column' ? `Use column \`${value}\`` : `Change to \`${value}\``,
-            (e) => e.replace(document.uri, problemRange, value),
+            (e) => replaceValue(e, document, problem, problemRange, value, entries),
             i === 0,
           ),
         );
@@ -180,8 +190,9 @@ export class ConfigLanguage implements vscode.Disposable {
       }),
     ];
     const outputDir = path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText()));
+    // A finished run's last checkpoint is not offered: resuming it would train nothing.
     const checkpoint = latestCheckpoint(outputDir);
-    if (checkpoint) {
+    if (checkpoint && !finishedRun(outputDir)) {
       lenses.push(
         new vscode.CodeLens(top, {
           title: `$(debug-continue) Resume from ${path.basename(checkpoint)}`,
@@ -205,6 +216,23 @@ export class ConfigLanguage implements vscode.Disposable {
     for (const timer of this.pending.values()) clearTimeout(timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** Replaces a problem's value; a key the file does not write (its default was meant) gets its own line. */
+function replaceValue(
+  edit: vscode.WorkspaceEdit,
+  document: vscode.TextDocument,
+  problem: Problem,
+  problemRange: vscode.Range,
+  value: string,
+  entries: ConfigEntry[],
+): void {
+  if (!problem.key || entries.some((e) => e.key === problem.key)) {
+    edit.replace(document.uri, problemRange, value);
+    return;
+  }
+  const added = setValueEdit(document.getText(), problem.key as ConfigKey, value);
+  edit.replace(document.uri, toRange(document, added.range), added.text);
 }
 
 const KINDS: Record<CompletionKind, vscode.CompletionItemKind> = {

@@ -1,10 +1,16 @@
 // `Start training` / `Resume training` on a config file: refuse while the file has errors (and show
-// them), otherwise hand the resolved config (absolute paths) to the run manager.
+// them), ask before replacing a finished run, otherwise hand the resolved config (absolute paths) to
+// the run manager.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isConfigDocument, toRange, validateDocument } from './configLanguage';
+import { outputDirOf, setValueEdit } from '../core/config/assist';
+import { fileSystemEnvironment } from '../core/config/environment';
 import type { TrainingConfig } from '../core/config/schema';
+import { formatValue } from '../core/config/template';
+import { freshFolder } from '../core/config/validate';
 import { latestCheckpoint } from '../core/train/findCheckpoints';
+import { finishedRun } from '../run/results';
 import type { Run, RunManager } from './runManager';
 import { RUNS_TRAINING, requireTrust } from './workspaceTrust';
 
@@ -64,16 +70,71 @@ export async function startTraining(
     );
     return run;
   }
-  const config = await resolvedConfig(document);
+  let config = await resolvedConfig(document);
   if (!config) return undefined;
   if (options.resume && config.resume_from_checkpoint === undefined) {
+    const finished = finishedRun(config.output_dir);
+    if (finished) {
+      void vscode.window.showInformationMessage(
+        `The run in ${config.output_dir} finished (step ${finished.step}); there is nothing to resume. Start training trains it again.`,
+      );
+      return undefined;
+    }
     if (!latestCheckpoint(config.output_dir)) {
       void vscode.window.showErrorMessage(`There is no checkpoint to resume from in ${config.output_dir}.`);
       return undefined;
     }
     config.resume_from_checkpoint = true;
   }
+  if (!options.resume && !config.resume_from_checkpoint) {
+    const choice = await confirmReplacingFinishedRun(config.output_dir);
+    if (choice === 'cancel') return undefined;
+    if (choice === 'newFolder') {
+      config = await trainIntoNewFolder(document);
+      if (!config) return undefined;
+    }
+  }
   return runs.start(config, document.uri);
+}
+
+const REPLACE = 'Replace It';
+const NEW_FOLDER = 'Train into a New Folder';
+
+/**
+ * Before a run replaces a finished one (its model, model card and results), the user chooses:
+ * replace it, or train into a new folder. Asked unless the setting turns the question off.
+ */
+async function confirmReplacingFinishedRun(outputDir: string): Promise<'replace' | 'newFolder' | 'cancel'> {
+  const finished = finishedRun(outputDir);
+  const settings = vscode.workspace.getConfiguration('distilbertFinetuner');
+  if (!finished || settings.get<boolean>('confirmReplacingFinishedRun') === false) return 'replace';
+  const metrics = [
+    finished.accuracy !== undefined ? `accuracy ${finished.accuracy.toFixed(4)}` : '',
+    finished.f1 !== undefined ? `F1 ${finished.f1.toFixed(4)}` : '',
+  ].filter(Boolean);
+  const choice = await vscode.window.showWarningMessage(
+    `${path.basename(outputDir)} holds a finished run. Replace it?`,
+    {
+      modal: true,
+      detail: `That run ended ${finished.finishedAt.toLocaleString()} at step ${finished.step}${metrics.length ? ` (${metrics.join(', ')})` : ''}. Training again replaces its model, tokenizer, model card and results in ${outputDir}. A new folder keeps it.`,
+    },
+    REPLACE,
+    NEW_FOLDER,
+  );
+  return choice === REPLACE ? 'replace' : choice === NEW_FOLDER ? 'newFolder' : 'cancel';
+}
+
+/** Sets the config's output_dir to the next free `<output_dir>-N`, saves it, and returns the config anew. */
+async function trainIntoNewFolder(document: vscode.TextDocument): Promise<TrainingConfig | undefined> {
+  const configDir = path.dirname(document.uri.fsPath);
+  const text = document.getText();
+  const written = outputDirOf(text);
+  const folder = freshFolder(fileSystemEnvironment(configDir), path.resolve(configDir, written), written);
+  const change = setValueEdit(text, 'output_dir', formatValue(folder));
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(document.uri, toRange(document, change.range), change.text);
+  if (!(await vscode.workspace.applyEdit(edit))) return undefined;
+  return resolvedConfig(document);
 }
 
 export async function cancelTraining(runs: RunManager, uri?: vscode.Uri): Promise<void> {

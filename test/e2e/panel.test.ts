@@ -40,6 +40,7 @@ before(async () => {
     'e2e-panel',
     { width: 1680, height: 960 },
     { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '' },
+    { dialogs: true },
   );
   ({ page, workspace } = workbench);
 });
@@ -127,19 +128,43 @@ async function longerRuns(): Promise<void> {
     });
 }
 
-test('Run again starts a second run in a new panel', { timeout: 180_000 }, () =>
-  withFailureScreenshot(page, 'run-again', async () => {
-    await longerRuns();
-    await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 1/ }).click();
-    await panel().locator('vscode-button', { hasText: 'Run again' }).click();
-    await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 2/ }).waitFor({ timeout: 30_000 });
-    await panel()
-      .getByText(/Step [1-9]\d* \/ \d+/)
-      .first()
-      .waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(1500);
-    await saveScreenshot(page, 'screenshot-running.png');
-  }),
+/** Every file under `folder` with its bytes, to show that nothing in it changed. */
+function snapshot(folder: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of fs.readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    files.set(path.relative(folder, file), fs.readFileSync(file).toString('base64'));
+  }
+  return files;
+}
+
+test(
+  'Run again on a finished run asks first; "Train into a New Folder" keeps the finished one and starts run 2',
+  { timeout: 180_000 },
+  () =>
+    withFailureScreenshot(page, 'run-again', async () => {
+      await longerRuns();
+      const finished = path.join(workspace, 'reviews-distilbert');
+      const before = snapshot(finished);
+      await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 1/ }).click();
+      await panel().locator('vscode-button', { hasText: 'Run again' }).click();
+      // A modal question: replace the finished run, or train into a new folder.
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.getByText('reviews-distilbert holds a finished run. Replace it?').waitFor({ timeout: 30_000 });
+      await dialog.getByText(/at step \d+ \(accuracy \d\.\d{4}, F1 \d\.\d{4}\)/).waitFor();
+      await dialog.getByRole('button', { name: 'Train into a New Folder' }).click();
+      await page.getByRole('tab', { name: /Fine-tune reviews\.csv · run 2/ }).waitFor({ timeout: 30_000 });
+      const config = fs.readFileSync(path.join(workspace, 'reviews.finetune.yaml'), 'utf8');
+      assert.match(config, /^output_dir: reviews-distilbert-2\b/m, 'the config now trains into a new folder');
+      await panel()
+        .getByText(/Step [1-9]\d* \/ \d+/)
+        .first()
+        .waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(1500);
+      await saveScreenshot(page, 'screenshot-running.png');
+      assert.deepEqual(snapshot(finished), before, 'the finished run is left byte for byte');
+    }),
 );
 
 /** The step the panel shows now. */
@@ -246,7 +271,9 @@ test('Cancel stops the second run with a checkpoint', { timeout: 180_000 }, () =
     await panel()
       .getByText(/Cancelled at step \d+\. Checkpoint: .*checkpoint-\d+/)
       .waitFor({ timeout: 60_000 });
-    assert.ok(fs.readdirSync(path.join(workspace, 'reviews-distilbert')).some((name) => /^checkpoint-\d+$/.test(name)));
+    assert.ok(
+      fs.readdirSync(path.join(workspace, 'reviews-distilbert-2')).some((name) => /^checkpoint-\d+$/.test(name)),
+    );
   }),
 );
 
@@ -277,7 +304,7 @@ test('a window reload during a run restores the panel with its state', { timeout
         .filter((line) => line.includes(workbench.dirs.extensions) && line.includes('worker.js'));
     for (let i = 0; i < 100 && workers().length > 0; i++) await page.waitForTimeout(200);
     assert.deepEqual(workers(), [], "the old window's worker exited");
-    const out = path.join(workspace, 'reviews-distilbert');
+    const out = path.join(workspace, 'reviews-distilbert-2');
     const lock = path.join(out, '.distilbert-finetune.lock');
     assert.ok(
       !fs.existsSync(lock),

@@ -67,6 +67,42 @@ export default function (): void {
       assert.ok(replayed.final);
     });
 
+    test('a finished run is not offered for resuming, and is replaced without a question when the setting says so', async () => {
+      const configUri = vscode.Uri.file(workspacePath('small.finetune.yaml'));
+      const out = workspacePath('small-out');
+      assert.ok(
+        fs.readdirSync(out).some((name) => /^checkpoint-\d+$/.test(name)),
+        'the finished run left checkpoints (the check can fail)',
+      );
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        configUri,
+      );
+      const commands = lenses.map((l) => l.command?.command);
+      assert.ok(commands.includes(COMMANDS.showResults), 'Show training results is offered');
+      assert.ok(!commands.includes(COMMANDS.resumeTraining), 'Resume is not offered for a finished run');
+      assert.equal(
+        await vscode.commands.executeCommand(COMMANDS.resumeTraining, configUri),
+        undefined,
+        'nothing to resume',
+      );
+      // Start asks before replacing a finished run (a modal, answered in the end-to-end tests); with
+      // the question turned off it replaces the run at once.
+      const settings = vscode.workspace.getConfiguration('distilbertFinetuner');
+      await settings.update('confirmReplacingFinishedRun', false, vscode.ConfigurationTarget.Workspace);
+      try {
+        const modelFile = path.join(out, 'model.safetensors');
+        const before = fs.statSync(modelFile).mtimeMs;
+        const run = await vscode.commands.executeCommand<Run | undefined>(COMMANDS.startTraining, configUri);
+        assert.ok(run, 'a run started without a question');
+        const state = await waitFor('the run to end', () => ended(run), 120_000);
+        assert.equal(state.phase, 'finished', JSON.stringify(state.failed));
+        assert.ok(fs.statSync(modelFile).mtimeMs > before, 'the finished run was replaced');
+      } finally {
+        await settings.update('confirmReplacingFinishedRun', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
     test('Cancel stops a run with a checkpoint; Resume continues it', async () => {
       const run = await startRun(
         'long.finetune.yaml',

@@ -3,7 +3,8 @@
 //   GET  /api/models/<repo>/revision/<rev>     model info (sha, siblings)
 //   POST /api/models/<repo>/paths-info/<rev>   file info (oid, size, lfs, lastCommit)
 //   GET  /<repo>/resolve/<rev>/<file>          file contents (Range: bytes=0-0 probes too)
-// It can cut a file's body short (a broken connection) and logs every request.
+// It can cut a file's body short (a broken connection), serve gated repos only to a bearer token
+// (401 with X-Error-Code GatedRepo otherwise, as the hub answers), and logs every request.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -20,6 +21,10 @@ interface RepoFile {
 export interface MockHubOptions {
   /** Cut the body of this file after this many bytes, then drop the connection. */
   breakFile?: { file: string; afterBytes: number };
+  /** Answer model info without the commit sha (a broken or foreign endpoint). */
+  omitCommit?: boolean;
+  /** Gated repos and the token that may read each. */
+  gated?: Record<string, string>;
 }
 
 export class MockHub {
@@ -79,6 +84,14 @@ export class MockHub {
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     this.requests.push(`${request.method} ${url.pathname}`);
+    const gated = Object.entries(this.options.gated ?? {}).find(([repo]) =>
+      decodeURIComponent(url.pathname).includes(`/${repo}/`),
+    );
+    if (gated && request.headers.authorization !== `Bearer ${gated[1]}`) {
+      response.writeHead(401, { 'Content-Type': 'application/json', 'X-Error-Code': 'GatedRepo' });
+      response.end(JSON.stringify({ error: `Access to model ${gated[0]} is restricted. You must be authenticated.` }));
+      return;
+    }
     const info = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
     const pathsInfo = /^\/api\/models\/(.+)\/paths-info\/([^/]+)$/.exec(url.pathname);
     const resolve = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -96,7 +109,7 @@ export class MockHub {
       _id: `id-${repo}`,
       id: repo,
       private: false,
-      sha: entry.commit,
+      sha: this.options.omitCommit ? undefined : entry.commit,
       downloads: 0,
       gated: false,
       likes: 0,

@@ -138,12 +138,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `workspaceTrust`: VS Code asks whether to trust the folder (else trust is off, as in most tests). */
+/**
+ * `workspaceTrust`: VS Code asks whether to trust the folder (else trust is off, as in most tests).
+ * `smokeTestDriver`: the driver that loads a test payload into the page (the integration suite);
+ * it also makes VS Code refuse modal dialogs, so the end-to-end tests, which answer them, run without.
+ */
 export async function startVsCodeServer(
   dirs: ServerDirs,
   workspace?: string,
   extraEnv: NodeJS.ProcessEnv = {},
-  { workspaceTrust = false } = {},
+  { workspaceTrust = false, smokeTestDriver = true } = {},
 ): Promise<VsCodeServer> {
   if (!fs.existsSync(SERVER_MAIN))
     throw new Error(`VS Code server missing at ${SERVER_MAIN}: run scripts/setup-vscode-host.sh`);
@@ -159,7 +163,7 @@ export async function startVsCodeServer(
     '--telemetry-level',
     'off',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
-    '--enable-smoke-test-driver',
+    ...(smokeTestDriver ? ['--enable-smoke-test-driver'] : []),
     '--server-data-dir',
     dirs.serverData,
     '--user-data-dir',

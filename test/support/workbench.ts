@@ -37,6 +37,11 @@ export interface InstalledWorkbench {
 export interface WorkbenchOptions {
   /** Workspace trust on: `onTrustPrompt` handles VS Code's question at startup (else trust is off). */
   onTrustPrompt?: (page: Page) => Promise<void>;
+  /**
+   * Modal dialogs are shown, for the test to answer (else VS Code's smoke-test driver refuses them,
+   * as it does the dialogs a test does not expect).
+   */
+  dialogs?: boolean;
 }
 
 export async function openInstalledWorkbench(
@@ -58,7 +63,10 @@ export async function openInstalledWorkbench(
   installVsix(dirs, VSIX);
   if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-')))
     throw new Error('the .vsix did not install');
-  const server = await startVsCodeServer(dirs, undefined, env, { workspaceTrust });
+  const server = await startVsCodeServer(dirs, undefined, env, {
+    workspaceTrust,
+    smokeTestDriver: !options.dialogs,
+  });
   const browser = await launchBrowser(dirs);
   const page = await browser.newPage({ viewport });
   await page.goto(workbenchUrl(server, workspace));

@@ -1,6 +1,7 @@
-// The bad-input corpus (test/fixtures/bad/cases.json): each file gets its message at its place —
-// an error diagnostic in the config, or a run that fails — and the CLI exits 1 with that message on
-// one line: no stack trace, no hang, and the dataset untouched.
+// The bad-input corpus (test/fixtures/bad/cases.json): each refused file gets its message at its
+// place — an error diagnostic in the config, or a run that fails — and the CLI exits 1 with that
+// message on one line: no stack trace, no hang, and the dataset untouched. The odd inputs that must
+// still train do, and keep the user's files they name.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,12 +12,9 @@ import { fileSystemEnvironment } from '../../src/core/config/environment';
 import { validateConfig } from '../../src/core/config/validate';
 import { REPO_ROOT, fixture, tempDir } from './helpers';
 
-interface BadCase {
-  name: string;
-  config: string;
-  at: 'config' | 'run';
-  message: string;
-}
+type BadCase =
+  | { expect: 'refused'; name: string; config: string; at: 'config' | 'run'; message: string }
+  | { expect: 'trains'; name: string; config: string; keeps?: string[] };
 const { cases } = JSON.parse(fs.readFileSync(fixture('bad', 'cases.json'), 'utf8')) as { cases: BadCase[] };
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const dir = tempDir('bad-input');
@@ -30,7 +28,7 @@ function corpusHashes(): Map<string, string> {
     for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
       const file = path.join(folder, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'out') walk(file);
+        if (entry.name !== 'out' && entry.name !== 'outputs') walk(file);
       } else {
         hashes.set(path.relative(dir, file), createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
       }
@@ -60,7 +58,33 @@ test('the corpus covers every kind of bad input the issue lists', () => {
   for (const c of cases) assert.ok(fs.existsSync(fixture('bad', c.config)), c.config);
 });
 
+const hashOf = (relative: string) =>
+  createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, relative)))
+    .digest('hex');
+
 for (const c of cases) {
+  if (c.expect === 'trains') {
+    test(`${c.name}: valid, and it trains`, async () => {
+      const { problems } = validateConfig(
+        fs.readFileSync(path.join(dir, c.config), 'utf8'),
+        fileSystemEnvironment(dir),
+      );
+      assert.deepEqual(
+        problems.filter((p) => p.severity === 'error'),
+        [],
+      );
+      const before = corpusHashes();
+      const kept = (c.keeps ?? []).map(hashOf);
+      const { code, stderr } = await runCli(['train', c.config]);
+      assert.equal(code, 0, stderr);
+      const outputDir = /^output_dir: (.+)$/m.exec(fs.readFileSync(path.join(dir, c.config), 'utf8'))![1];
+      assert.ok(fs.existsSync(path.join(dir, outputDir, 'model.safetensors')), 'a model');
+      assert.deepEqual(corpusHashes(), before, 'the dataset and model files are unchanged');
+      assert.deepEqual((c.keeps ?? []).map(hashOf), kept, "the user's files are kept byte for byte");
+    });
+    continue;
+  }
   test(`${c.name}: ${c.at === 'config' ? 'an error diagnostic in the config' : 'the config is valid; the run fails'} with a clear message`, () => {
     const file = path.join(dir, c.config);
     const { problems, config } = validateConfig(fs.readFileSync(file, 'utf8'), fileSystemEnvironment(dir));

@@ -10,6 +10,7 @@ import { fileSystemEnvironment, loadConfigFile } from '../../src/core/config/env
 import { configJsonSchema, configJsonSchemaText } from '../../src/core/config/jsonSchema';
 import { configTemplate } from '../../src/core/config/template';
 import { closestMatches } from '../../src/core/config/suggest';
+import { setValueEdit } from '../../src/core/config/assist';
 import { REPO_ROOT } from './helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
@@ -161,4 +162,67 @@ test('model: a folder beside the config wins over a hub id of the same shape; ot
     'acme/distilbert-reviews',
   );
   assert.equal(check('train_file: reviews.csv\n').config?.model, 'distilbert-base-uncased');
+});
+
+test('setting a value replaces it where it is written, or adds its line', () => {
+  const apply = (text: string, value: string) => {
+    const edit = setValueEdit(text, 'output_dir', value);
+    return text.slice(0, edit.range[0]) + edit.text + text.slice(edit.range[1]);
+  };
+  assert.equal(
+    apply('train_file: a.csv\noutput_dir: out # here\nseed: 1\n', 'out-2'),
+    'train_file: a.csv\noutput_dir: out-2 # here\nseed: 1\n',
+  );
+  assert.equal(apply('train_file: a.csv\n', 'out-2'), 'train_file: a.csv\noutput_dir: out-2\n');
+  assert.equal(apply('train_file: a.csv', 'out-2'), 'train_file: a.csv\noutput_dir: out-2\n');
+  assert.equal(apply('', 'out-2'), 'output_dir: out-2\n');
+});
+
+test('numbers that mean nothing (NaN, infinities, overflow) and hostile YAML are refused, each at its place', () => {
+  const first = (text: string) => check(text).problems.find((p) => p.severity === 'error');
+  const nan = first('train_file: reviews.csv\nlearning_rate: .nan\n');
+  assert.equal(nan?.message, '`learning_rate` must be a number, not `NaN`.');
+  // learning_rate has no upper bound, so only finiteness stops .inf.
+  assert.equal(
+    first('train_file: reviews.csv\nlearning_rate: .inf\n')?.message,
+    '`learning_rate` must be a finite number, not Infinity.',
+  );
+  assert.equal(
+    first('train_file: reviews.csv\nweight_decay: -.inf\n')?.message,
+    '`weight_decay` must be a finite number, not -Infinity.',
+  );
+  assert.equal(
+    first('train_file: reviews.csv\nnum_train_epochs: 1e400\n')?.message,
+    '`num_train_epochs` must be a finite number, not Infinity.',
+  );
+  // A typed string stays a string: no tag turns text into a number or code.
+  assert.equal(
+    first('train_file: reviews.csv\nlearning_rate: !!str 2e-5\n')?.message,
+    '`learning_rate` must be a number, not the text "2e-5".',
+  );
+  assert.match(
+    first('train_file: !!js/function "function(){}"\n')?.message ?? '',
+    /^`train_file`: no file at .*function\(\)\{\}\.$/,
+  );
+  // An alias bomb (a billion laughs: 9^8 copies if expanded) is read as one list node, never expanded.
+  const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+  const bomb = levels
+    .map(
+      (name, i) =>
+        `${name}: &${name} [${
+          i === 0
+            ? '"lol"'
+            : Array(9)
+                .fill(`*${levels[i - 1]}`)
+                .join(',')
+        }]`,
+    )
+    .join('\n');
+  const exploded = check(`train_file: reviews.csv\n${bomb}\nlearning_rate: *i\n`);
+  assert.equal(exploded.config, undefined);
+  assert.ok(exploded.problems.some((p) => p.message === '`learning_rate` must be a number, not a list.'));
+  // A plain alias to a number is that number.
+  assert.equal(check('train_file: reviews.csv\nlogging_steps: &s 7\neval_steps: *s\n').config?.eval_steps, 7);
+  // A merge key does not smuggle values past validation.
+  assert.equal(first('train_file: reviews.csv\n<<: {learning_rate: 3}\n')?.message, 'Unknown key `<<`.');
 });

@@ -13,11 +13,39 @@ import { fixture } from './helpers';
 
 const REPO = 'distilbert-base-uncased';
 const ORG_REPO = 'acme/tiny-distilbert';
+const GATED_REPO = 'acme/gated-distilbert';
+const TOKEN = 'hf_test_token';
 const modelFolder = writeTinyModel(fs.mkdtempSync(path.join(os.tmpdir(), 'hub-model-')), fixture('vocab/vocab.txt'));
+
+/** The tiny model's folder with some files left out (or others added), as a hub repo might be. */
+function repoWith(change: (folder: string) => void): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-repo-'));
+  fs.cpSync(modelFolder, folder, { recursive: true });
+  change(folder);
+  return folder;
+}
+const PYTORCH_ONLY = 'acme/pytorch-only';
+const NO_TOKENIZER = 'acme/no-tokenizer';
+const NO_CONFIG = 'acme/no-config';
 let hub: MockHub;
 
 before(async () => {
-  hub = new MockHub({ [REPO]: modelFolder, [ORG_REPO]: modelFolder });
+  hub = new MockHub(
+    {
+      [REPO]: modelFolder,
+      [ORG_REPO]: modelFolder,
+      [GATED_REPO]: modelFolder,
+      [PYTORCH_ONLY]: repoWith((f) => {
+        fs.renameSync(path.join(f, 'model.safetensors'), path.join(f, 'pytorch_model.bin'));
+      }),
+      [NO_TOKENIZER]: repoWith((f) => {
+        fs.rmSync(path.join(f, 'tokenizer.json'));
+        fs.rmSync(path.join(f, 'vocab.txt'));
+      }),
+      [NO_CONFIG]: repoWith((f) => fs.rmSync(path.join(f, 'config.json'))),
+    },
+    { gated: { [GATED_REPO]: TOKEN } },
+  );
   await hub.start();
 });
 after(() => hub.stop());
@@ -154,4 +182,73 @@ test('the cache folder follows HF_HUB_CACHE, then HF_HOME/hub, then XDG_CACHE_HO
 test('a local folder is used as it is', async () => {
   const resolved = await resolveModel(modelFolder, { offline: true });
   assert.deepEqual(resolved, { folder: modelFolder, via: 'folder' });
+});
+
+test('a gated model without a token is refused with what to set; with HF_TOKEN it downloads', async () => {
+  await assert.rejects(
+    resolveModel(GATED_REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: false }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /^acme\/gated-distilbert on http:\/\/127\.0\.0\.1:\d+ needs authorization \(401\)$/.test(e.message) &&
+      /HF_TOKEN/.test(e.hint!),
+  );
+  const resolved = await resolveModel(GATED_REPO, {
+    cacheDir: freshCache(),
+    endpoint: hub.url,
+    offline: false,
+    token: TOKEN,
+  });
+  assert.ok(fs.existsSync(path.join(resolved.folder, 'model.safetensors')));
+});
+
+test('a hub repo without the files a run needs is refused before any download, naming what is missing', async () => {
+  const cases: Array<[string, RegExp]> = [
+    [
+      PYTORCH_ONLY,
+      /^acme\/pytorch-only has no model\.safetensors on the hub \(only pytorch_model\.bin, which this extension does not read\)$/,
+    ],
+    [NO_TOKENIZER, /^acme\/no-tokenizer has no tokenizer\.json or vocab\.txt on the hub$/],
+    [NO_CONFIG, /^acme\/no-config has no config\.json on the hub$/],
+  ];
+  for (const [repo, message] of cases) {
+    const cacheDir = freshCache();
+    const before = hub.requests.length;
+    await assert.rejects(resolveModel(repo, { cacheDir, endpoint: hub.url, offline: false }), (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, message);
+      return true;
+    });
+    assert.ok(!hub.requests.slice(before).some((r) => r.includes('/resolve/')), `${repo}: no file was downloaded`);
+  }
+});
+
+test('offline (HF_HUB_OFFLINE=1), a model that is not cached is refused, and a name that is neither folder nor id too', async () => {
+  const cacheDir = freshCache();
+  await assert.rejects(
+    resolveModel(REPO, { cacheDir, endpoint: hub.url, offline: true }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.message ===
+        `distilbert-base-uncased is not in the Hugging Face cache (${cacheDir}) and HF_HUB_OFFLINE=1 forbids downloading it` &&
+      /local model folder/.test(e.hint!),
+  );
+  await assert.rejects(
+    resolveModel('./no-such-folder', { cacheDir, endpoint: hub.url, offline: false }),
+    (e: unknown) =>
+      e instanceof UserError && e.message === 'model "./no-such-folder" is neither a folder nor a Hugging Face hub id',
+  );
+});
+
+test('an endpoint that does not say which commit a revision is, is refused before any download', async () => {
+  hub.options.omitCommit = true;
+  try {
+    await assert.rejects(
+      resolveModel(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: false }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /^http:\/\/127\.0\.0\.1:\d+ did not say which commit distilbert-base-uncased@main is$/.test(e.message),
+    );
+  } finally {
+    hub.options.omitCommit = false;
+  }
 });

@@ -2,10 +2,11 @@
 // user's own files (named like ours, and not) is refused and leaves the folder byte for byte as it
 // was; with overwrite_output_dir only the output files are replaced, and the user's others stay.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { finishedRun } from '../../src/run/results';
 import { REPO_ROOT, smallModel, tempDir, uciSample } from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -67,4 +68,42 @@ test("with overwrite_output_dir, only the output files are replaced; the user's 
   fs.rmSync(path.join(mine, 'src'), { recursive: true });
   const again = spawnSync(process.execPath, [CLI, 'train', 'run.finetune.yaml'], { cwd: dir, encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
+});
+
+test('a finished run is recognised (its step and metrics) until a later run leaves a newer checkpoint', async () => {
+  const dir = tempDir('finished-run');
+  smallModel(path.join(dir, 'small-model'));
+  uciSample(dir, 80);
+  const out = path.join(dir, 'out');
+  const yaml = (extra: string) =>
+    `model: ./small-model\ntrain_file: reviews.csv\nper_device_train_batch_size: 16\nmax_length: 16\noutput_dir: out\ndevice: cpu\n${extra}`;
+  assert.equal(finishedRun(out), undefined, 'no folder, no run');
+  fs.writeFileSync(path.join(dir, 'run.finetune.yaml'), yaml('num_train_epochs: 1\n'));
+  const result = spawnSync(process.execPath, [CLI, 'train', 'run.finetune.yaml'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  const all = JSON.parse(fs.readFileSync(path.join(out, 'all_results.json'), 'utf8')) as Record<string, number>;
+  const finished = finishedRun(out);
+  assert.ok(finished, 'the finished run is found');
+  assert.equal(finished.step, 4, '64 training rows in batches of 16');
+  assert.equal(finished.accuracy, all.eval_accuracy);
+  assert.equal(finished.f1, all.eval_f1);
+  assert.ok(fs.existsSync(path.join(out, 'checkpoint-4')), 'with its own last checkpoint, which is not "to resume"');
+
+  // A second run into the folder, killed after its first checkpoint: that checkpoint is what there is to resume.
+  fs.writeFileSync(
+    path.join(dir, 'run.finetune.yaml'),
+    yaml('num_train_epochs: 100\nsave_strategy: steps\nsave_steps: 1\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'train', 'run.finetune.yaml'], { cwd: dir });
+    let printed = '';
+    const watch = (d: Buffer) => {
+      printed += d.toString();
+      if (/^checkpoint: /m.test(printed)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', watch);
+    child.stderr.on('data', watch);
+    child.on('exit', () => resolve());
+  });
+  assert.equal(finishedRun(out), undefined, 'a newer checkpoint: the folder holds a stopped run');
 });

@@ -185,6 +185,17 @@ function trainFileOf(text: string, env: ConfigEnvironment): string | undefined {
   return typeof entry?.value === 'string' ? path.resolve(env.configDir, entry.value) : undefined;
 }
 
+/**
+ * The edit that sets `key` to `value` (already formatted): its value replaced where the key is
+ * written, else a line `key: value` added at the end.
+ */
+export function setValueEdit(text: string, key: ConfigKey, value: string): { range: Range; text: string } {
+  const entry = parseConfig(text).entries.find((e) => e.key === key);
+  if (entry) return { range: entry.valueRange, text: value };
+  const end = text.length;
+  return { range: [end, end], text: `${text.length === 0 || text.endsWith('\n') ? '' : '\n'}${key}: ${value}\n` };
+}
+
 /** output_dir as written (default when absent), relative to the config. */
 export function outputDirOf(text: string): string {
   const entry = parseConfig(text).entries.find((e) => e.key === 'output_dir');

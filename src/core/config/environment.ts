@@ -22,6 +22,7 @@ export function fileSystemEnvironment(
 ): ConfigEnvironment {
   return {
     configDir,
+    exists: (p) => stat(p) !== undefined,
     isFile: (p) => stat(p)?.isFile() ?? false,
     isDirectory: (p) => stat(p)?.isDirectory() ?? false,
     inspectDataset,

@@ -5,7 +5,7 @@
 // no error. File-system questions go through `ConfigEnvironment` so callers decide how to answer
 // them (the extension caches dataset headers; the CLI reads them).
 import * as path from 'node:path';
-import { isMap, isScalar, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, parseDocument, type Node } from 'yaml';
 import {
   CONFIG_KEYS,
   CONFLICTS,
@@ -68,6 +68,8 @@ export interface ParsedConfig {
 export interface ConfigEnvironment {
   /** The folder the config file lives in: relative paths resolve against it. */
   configDir: string;
+  /** Whether anything is there: a file, a folder, or something else (a pipe, a device). */
+  exists(absolutePath: string): boolean;
   isFile(absolutePath: string): boolean;
   isDirectory(absolutePath: string): boolean;
   /** A dataset file's column names, or why it cannot be read (the run checks every row later). */
@@ -108,7 +110,10 @@ export function parseConfig(text: string): ParsedConfig {
     if (!isScalar(item.key)) continue;
     const keyRange = rangeOf(item.key as Node, text.length);
     const valueNode = item.value as Node | null;
-    const value = valueNode === null ? null : (valueNode as { toJSON(): unknown }).toJSON();
+    // An alias (`*name`) stands for its anchor's node; only that one node is read, never expanded
+    // further, so an alias bomb costs nothing (it is a list, refused as the wrong type).
+    const target = isAlias(valueNode) ? (valueNode.resolve(doc) ?? null) : valueNode;
+    const value = target === null ? null : (target as { toJSON(): unknown }).toJSON();
     const valueRange: Range =
       valueNode && valueNode.range ? [valueNode.range[0], valueNode.range[1]] : [keyRange[1], keyRange[1]];
     entries.push({ key: String((item.key as { value: unknown }).value), value, keyRange, valueRange });
@@ -205,6 +210,8 @@ function checkValue(key: ConfigKey, entry: ConfigEntry): Problem | undefined {
     case 'integer': {
       if (typeof value !== 'number' || Number.isNaN(value))
         return at('type', `\`${key}\` must be a number, not ${describe(value)}.`);
+      // YAML's .inf passes every lower bound; no hyperparameter means anything at infinity.
+      if (!Number.isFinite(value)) return at('type', `\`${key}\` must be a finite number, not ${value}.`);
       if (spec.type === 'integer' && !Number.isInteger(value))
         return at('type', `\`${key}\` must be a whole number, not ${value}.`, {
           replaceValue: [formatValue(Math.round(value))],
@@ -288,12 +295,17 @@ function checkFilesAndColumns(
     if (!v) continue;
     const file = abs(v.value as string);
     if (!env.isFile(file)) {
+      const what = env.isDirectory(file)
+        ? `${file} is a folder; name a dataset file in it`
+        : env.exists(file)
+          ? `${file} is not a regular file (a pipe, socket or device); a dataset is read twice, so it must be a file`
+          : `no file at ${file}`;
       problems.push({
         severity: 'error',
         code: 'missing-file',
         key,
         range: v.entry.valueRange,
-        message: `\`${key}\`: no file at ${file}.`,
+        message: `\`${key}\`: ${what}.`,
       });
       continue;
     }
@@ -409,7 +421,7 @@ function checkFilesAndColumns(
 }
 
 /** `out` -> `out-2` (or -3, ...): the first name beside `outputDir` that does not exist. */
-function freshFolder(env: ConfigEnvironment, outputDir: string, written: string): string {
+export function freshFolder(env: ConfigEnvironment, outputDir: string, written: string): string {
   const base = written.replace(/[\\/]+$/, '') || path.basename(outputDir);
   for (let n = 2; ; n++) {
     const candidate = `${base}-${n}`;

@@ -284,8 +284,12 @@ async function readExamples(
   const name = path.basename(file);
   if (emptyText + emptyLabel > 0) {
     if (store.count === 0) {
+      const text = `text (\`${columns.text}\`)`;
+      const label = `label (\`${columns.label}\`)`;
       throw new UserError(
-        `${name}: all ${rows} rows have an empty ${emptyText ? `text (\`${columns.text}\`)` : `label (\`${columns.label}\`)`}`,
+        emptyText === rows || emptyLabel === rows
+          ? `${name}: all ${rows} rows have an empty ${emptyText === rows ? text : label}`
+          : `${name}: no row has both a ${text} and a ${label}: ${emptyText} with an empty text, ${emptyLabel} with an empty label`,
         'Check text_column and label_column.',
       );
     }

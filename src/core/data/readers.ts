@@ -47,7 +47,12 @@ export function assertReadableDataset(file: string): void {
       'Check `train_file` / `validation_file`; relative paths resolve against the config file.',
     );
   }
-  if (!stat.isFile()) throw new UserError(`${file}: is not a file`);
+  if (stat.isDirectory()) throw new UserError(`${file} is a folder, not a dataset file`);
+  if (!stat.isFile())
+    throw new UserError(
+      `${file} is not a regular file (a pipe, socket or device)`,
+      'A dataset is read more than once (columns, then rows): save it to a file first.',
+    );
   if (stat.size === 0)
     throw new UserError(
       `${path.basename(file)}: the file is empty`,
