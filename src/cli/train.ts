@@ -86,7 +86,8 @@ export async function trainCommand(args: string[]): Promise<number> {
         break;
       case 'cancelled':
         out(
-          `cancelled at step ${event.step}; resume with resume_from_checkpoint: ${event.checkpoint ? path.relative(process.cwd(), event.checkpoint) : 'true'}\n`,
+          // The value to paste into the config: paths there resolve against the config's folder.
+          `cancelled at step ${event.step}; resume with resume_from_checkpoint: ${event.checkpoint ? path.relative(path.dirname(path.resolve(positionals[0])), event.checkpoint) : 'true'}\n`,
         );
         break;
       case 'finished':

@@ -1,6 +1,6 @@
 // The CLI as a user runs it: a real process, its exit codes, its output.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
@@ -183,4 +183,35 @@ test('tokenize: JSON lines in, HF ids out, truncated and padded with --max-lengt
 test('schema prints the JSON Schema shipped in the package', () => {
   const result = cli('schema');
   assert.equal(result.stdout, fs.readFileSync(path.join(REPO_ROOT, 'schemas', 'finetune.schema.json'), 'utf8'));
+});
+
+test('Ctrl+C stops with a checkpoint, and the printed resume value works pasted into the config (run from another folder)', async () => {
+  const config = path.join(dir, 'stop.finetune.yaml');
+  const keys =
+    'model: ./small-model\ntrain_file: reviews.csv\nnum_train_epochs: 50\nper_device_train_batch_size: 16\nmax_length: 16\noutput_dir: stop-out\ndevice: cpu\nsave_strategy: "no"\n';
+  fs.writeFileSync(config, keys);
+  const elsewhere = path.dirname(dir); // the shell's folder is not the config's
+  const stderr = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'train', config], { cwd: elsewhere });
+    let text = '';
+    let interrupted = false;
+    child.stderr.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (!interrupted && /^training /m.test(text)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('close', () => resolve(text));
+  });
+  const value = /^cancelled at step \d+; resume with resume_from_checkpoint: (.+)$/m.exec(stderr)?.[1];
+  assert.ok(value, stderr);
+  assert.match(value, /^stop-out[\\/]checkpoint-\d+$/, 'relative to the config, not to the shell');
+  fs.writeFileSync(
+    config,
+    `${keys.replace('num_train_epochs: 50', 'num_train_epochs: 1')}resume_from_checkpoint: ${value}\n`,
+  );
+  const resumed = spawnSync(process.execPath, [CLI, 'train', config], { cwd: elsewhere, encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming from .*stop-out[\\/]checkpoint-\d+ at step \d+/);
 });

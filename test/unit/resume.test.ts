@@ -165,6 +165,11 @@ test("the output folder holds the Trainer's files; the model card and trainer_st
   );
   assert.match(
     card,
+    /^- optimizer: Adam with betas=\(0\.9,0\.999\) and epsilon=1e-08$/m,
+    "the reference card's wording",
+  );
+  assert.match(
+    card,
     /### Framework versions\n\n- DistilBERT Fine-Tuner test\n- TensorFlow\.js 4\.22\.0 \(backend: WebAssembly/,
   );
 

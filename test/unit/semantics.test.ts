@@ -260,10 +260,7 @@ test('numbers print as Python prints them in the model card', () => {
     ['train_batch_size', '20'],
     ['eval_batch_size', '20'],
     ['seed', '42'],
-    [
-      'optimizer',
-      'Use adamw_torch with betas=(0.9,0.999) and epsilon=1e-08 and optimizer_args=No additional optimizer arguments',
-    ],
+    ['optimizer', 'Adam with betas=(0.9,0.999) and epsilon=1e-08'],
     ['lr_scheduler_type', 'linear'],
     ['num_epochs', '2'],
   ]);

@@ -184,9 +184,11 @@ export function hyperparameters(c: TrainingConfig): Array<[string, string]> {
     lines.push(['gradient_accumulation_steps', String(c.gradient_accumulation_steps)]);
     lines.push(['total_train_batch_size', String(c.per_device_train_batch_size * c.gradient_accumulation_steps)]);
   }
+  // The reference card's wording (Transformers 4.13). Newer cards name the PyTorch optimizer
+  // (`adamw_torch`), which did not run here; the numbers are the same.
   lines.push([
     'optimizer',
-    `Use adamw_torch with betas=(${pythonFloat(c.adam_beta1)},${pythonFloat(c.adam_beta2)}) and epsilon=${pythonFloat(c.adam_epsilon)} and optimizer_args=No additional optimizer arguments`,
+    `Adam with betas=(${pythonFloat(c.adam_beta1)},${pythonFloat(c.adam_beta2)}) and epsilon=${pythonFloat(c.adam_epsilon)}`,
   ]);
   lines.push(['lr_scheduler_type', c.lr_scheduler_type]);
   if (c.warmup_ratio !== 0) lines.push(['lr_scheduler_warmup_ratio', pythonFloat(c.warmup_ratio)]);
