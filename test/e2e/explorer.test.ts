@@ -51,3 +51,20 @@ test('right-click a dataset > Fine-tune DistilBERT opens its config beside it', 
 
     await saveScreenshot(page, 'screenshot-config.png');
   }));
+
+test('on a dataset that has a config, Fine-tune DistilBERT says it opened that one, and offers a fresh one', () =>
+  withFailureScreenshot(page, 'explorer-existing', async () => {
+    const configPath = path.join(workspace, 'reviews.finetune.yaml');
+    const before = fs.readFileSync(configPath);
+    await openExplorerContextMenuItem(page, 'reviews.csv', 'Fine-tune DistilBERT');
+    const toast = page.locator('.notifications-toasts', {
+      hasText: 'Opened your existing reviews.finetune.yaml for reviews.csv; it was not changed.',
+    });
+    await toast.waitFor({ timeout: 30_000 });
+    await toast.getByRole('button', { name: 'Create a Fresh Config' }).click();
+    await page.getByRole('tab', { name: /reviews-2\.finetune\.yaml/ }).waitFor({ timeout: 30_000 });
+    const fresh = fs.readFileSync(path.join(workspace, 'reviews-2.finetune.yaml'), 'utf8');
+    assert.match(fresh, /^train_file: reviews\.csv\b/m);
+    assert.match(fresh, /^output_dir: reviews-2-distilbert\b/m, 'its own output folder');
+    assert.ok(fs.readFileSync(configPath).equals(before), 'the existing config is unchanged');
+  }));
