@@ -51,7 +51,11 @@ const running = (s: RunState) => !['finished', 'cancelled', 'failed'].includes(s
 /** Renders each section whose key changed, in a fixed order. */
 function paint(s: RunState): void {
   const order: Array<[string, string, () => HTMLElement | undefined]> = [
-    ['header', JSON.stringify([s.title, s.phase, s.started?.device, s.started?.model_source]), () => header(s)],
+    [
+      'header',
+      JSON.stringify([s.title, s.phase, s.model, s.started?.device, s.started?.model_source, s.started?.from_scratch]),
+      () => header(s),
+    ],
     [
       'status',
       JSON.stringify([s.phase, s.phaseDetail, s.download, s.progress, s.cancelled, s.endedAt]),
@@ -103,7 +107,14 @@ function header(s: RunState): HTMLElement {
       h(
         'p',
         { class: 'facts' },
-        `${started.model} (${started.model_source}) · ${started.device} · ${started.num_train_examples} training / ${started.num_eval_examples} evaluation examples · labels: ${started.labels.join(', ')}`,
+        `${s.model ?? started.model} (${started.model_source}) · ${started.device} · ${started.num_train_examples} training / ${started.num_eval_examples} evaluation examples · labels: ${started.labels.join(', ')}`,
+      ),
+    started?.from_scratch &&
+      h(
+        'p',
+        { class: 'banner', role: 'status' },
+        h('strong', {}, 'Trained from scratch — no pretrained weights. '),
+        `${s.model ?? started.model} has a config but no model.safetensors, so the model starts from random weights: expect results far below a pretrained model's. Point model: at a pretrained model (a hub id or a folder with weights) to fine-tune instead.`,
       ),
   );
 }

@@ -53,6 +53,8 @@ export interface RunState {
   title: string;
   configFile: string;
   dataset: string;
+  /** The model as the config writes it (a hub id, or a folder relative to the config). */
+  model?: string;
   phase: Phase;
   phaseDetail?: string;
   started?: Omit<StartedEvent, 'type'>;

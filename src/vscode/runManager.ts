@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from './ids';
 import type { TrainingConfig } from '../core/config/schema';
+import { writtenValue } from '../core/config/assist';
 import { newestCheckpoint } from '../core/train/findCheckpoints';
 import { TrainingProcess } from '../run/launcher';
 import { chooseWorkerRuntime, type RuntimeError, type WorkerRuntime } from '../run/workerRuntime';
@@ -42,7 +43,10 @@ export class RunManager implements vscode.Disposable {
   start(config: TrainingConfig, configUri: vscode.Uri): Run {
     const id = `${Date.now().toString(36)}-${++this.count}`;
     const dataset = path.basename(config.train_file);
-    const state = initialRunState(id, `Fine-tune ${dataset} · run ${this.count}`, configUri.fsPath, config.train_file);
+    const state: RunState = {
+      ...initialRunState(id, `Fine-tune ${dataset} · run ${this.count}`, configUri.fsPath, config.train_file),
+      model: modelAsWritten(configUri, config),
+    };
     const run: Run = { id, configUri, state };
     this.runs.set(id, run);
     run.panel = this.openPanel(run, columnBesideDataset(config.train_file));
@@ -290,6 +294,15 @@ function columnBesideDataset(dataset: string): vscode.ViewColumn {
   const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === dataset);
   if (editor?.viewColumn) return Math.min(editor.viewColumn + 1, vscode.ViewColumn.Nine) as vscode.ViewColumn;
   return vscode.ViewColumn.Beside;
+}
+
+/** The config's `model` value as the user wrote it (the resolved config holds an absolute path). */
+function modelAsWritten(configUri: vscode.Uri, config: TrainingConfig): string {
+  try {
+    return writtenValue(fs.readFileSync(configUri.fsPath, 'utf8'), 'model');
+  } catch {
+    return config.model;
+  }
 }
 
 function configOutputDir(state: RunState): string | undefined {

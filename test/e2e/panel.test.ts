@@ -73,6 +73,11 @@ test(
       const [datasetBox, panelBox] = [await datasetGroup.boundingBox(), await panelGroup.boundingBox()];
       assert.ok(datasetBox && panelBox && panelBox.x > datasetBox.x, 'the panel is right of the dataset');
 
+      // The header names the model once, as the config writes it; pretrained weights: no from-scratch banner.
+      await panel()
+        .getByText(/^distilbert-base-uncased \(pretrained weights\) · native CPU kernels/)
+        .waitFor({ timeout: 60_000 });
+      assert.equal(await panel().getByText('Trained from scratch').count(), 0);
       // Progress moves: the download from the hub, then training steps.
       await panel()
         .getByText(/Downloading|Step \d+ \/ \d+/)

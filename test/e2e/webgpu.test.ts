@@ -57,6 +57,11 @@ test(
         .getByText(/WebGPU on google swiftshader .*\(software, Vulkan\)/)
         .first()
         .waitFor({ timeout: 120_000 });
+      // A model without weights: the header says so once, and a banner says what it means.
+      await panel()
+        .getByText(/^\.\/tiny-model \(from scratch, no pretrained weights\) · WebGPU/)
+        .waitFor();
+      await panel().locator('.banner', { hasText: 'Trained from scratch — no pretrained weights.' }).waitFor();
       await panel().getByRole('heading', { name: 'Final metrics' }).waitFor({ timeout: 240_000 });
       const card = fs.readFileSync(path.join(workspace, 'gpu-run', 'README.md'), 'utf8');
       assert.match(card, /WebGPU on google swiftshader/);

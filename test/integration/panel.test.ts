@@ -42,6 +42,10 @@ export default function (): void {
       assert.equal(state.phase, 'finished', JSON.stringify(state.failed));
       assert.equal(state.rows.length, 2, 'one table row per epoch');
       assert.equal(state.started?.backend, 'wasm');
+      // The header's facts: the model as the config writes it, and what its weights are, once.
+      assert.equal(state.model, './tiny-model');
+      assert.equal(state.started?.model_source, 'from scratch, no pretrained weights');
+      assert.equal(state.started?.from_scratch, true, 'the panel shows the from-scratch banner');
       assert.ok(state.final && fs.existsSync(state.final.modelCard));
       assert.equal(state.progress?.step, state.started?.total_steps);
     });

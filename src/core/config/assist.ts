@@ -196,8 +196,14 @@ export function setValueEdit(text: string, key: ConfigKey, value: string): { ran
   return { range: [end, end], text: `${text.length === 0 || text.endsWith('\n') ? '' : '\n'}${key}: ${value}\n` };
 }
 
+/** A key's value as the config writes it (its default when absent): paths relative to the config. */
+export function writtenValue(text: string, key: ConfigKey): string {
+  const entry = parseConfig(text).entries.find((e) => e.key === key);
+  const spec: KeySpec = SCHEMA[key];
+  return typeof entry?.value === 'string' ? entry.value : String(spec.default ?? '');
+}
+
 /** output_dir as written (default when absent), relative to the config. */
 export function outputDirOf(text: string): string {
-  const entry = parseConfig(text).entries.find((e) => e.key === 'output_dir');
-  return typeof entry?.value === 'string' ? entry.value : String(SCHEMA.output_dir.default);
+  return writtenValue(text, 'output_dir');
 }

@@ -32,7 +32,7 @@ import { CONFIG_NAME, SAFE_WEIGHTS_NAME } from '../outputNames';
 export interface LoadedModel {
   model: DistilBertForSequenceClassification;
   specs: ParameterSpec[];
-  /** "pretrained weights from ...", "from scratch (no weights in ...)". */
+  /** What the weights are, said once (the model's name is said beside it): "pretrained weights", "from scratch". */
   source: string;
   fromScratch: boolean;
   /** Parameters that were initialized rather than loaded (the classification head of a base model). */
@@ -101,7 +101,7 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
     return {
       model: new DistilBertForSequenceClassification(config, params),
       specs,
-      source: `from scratch (${name} has no weights)`,
+      source: 'from scratch, no pretrained weights',
       fromScratch: true,
       newlyInitialized: specs.map((s) => s.name),
       unused: [],
@@ -177,7 +177,7 @@ export function loadModel(folder: string, options: LoadOptions): LoadedModel {
   return {
     model: new DistilBertForSequenceClassification(config, params),
     specs,
-    source: headLoaded ? `fine-tuned weights from ${name}` : `pretrained weights from ${name}`,
+    source: headLoaded ? 'fine-tuned weights' : 'pretrained weights',
     fromScratch: false,
     newlyInitialized,
     unused,

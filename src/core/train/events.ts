@@ -29,6 +29,8 @@ export interface StartedEvent {
   /** The model id or folder, and what was loaded ("pretrained", "from scratch"). */
   model: string;
   model_source: string;
+  /** Randomly initialized weights: the most important fact of such a run, shown as a banner. */
+  from_scratch: boolean;
   labels: string[];
   num_train_examples: number;
   num_eval_examples: number;

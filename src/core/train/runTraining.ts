@@ -222,6 +222,7 @@ async function trainAndSave(
     device: backend.device,
     model: config.model,
     model_source: resumeFolder ? `checkpoint ${path.basename(resumeFolder)}` : loaded.source,
+    from_scratch: loaded.fromScratch,
     labels: data.labels,
     num_train_examples: data.train.count,
     num_eval_examples: data.validation.count,
