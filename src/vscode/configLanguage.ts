@@ -15,11 +15,15 @@ import {
   keyAt,
   outputDirOf,
   setValueEdit,
+  writtenValue,
   type CompletionKind,
 } from '../core/config/assist';
 import { editorEnvironment } from '../core/config/environment';
 import type { ConfigKey } from '../core/config/schema';
-import { validateConfig, type ConfigEntry, type Problem } from '../core/config/validate';
+import { describeAvailability, modelUnavailableProblem } from '../core/config/modelStatus';
+import { looksLikePath, parseConfig, validateConfig, type ConfigEntry, type Problem } from '../core/config/validate';
+import { modelAvailability, type ModelAvailability } from '../core/model/availability';
+import { isHubId } from '../core/model/hubCache';
 import { MODEL_CARD_NAME } from '../core/outputNames';
 import { finishedRun } from '../run/results';
 
@@ -46,9 +50,14 @@ function toDiagnostic(document: vscode.TextDocument, problem: Problem): vscode.D
   return diagnostic;
 }
 
+/** How long an answer about a hub model is trusted before the hub is asked again. */
+const AVAILABILITY_TTL_MS = 60_000;
+
 export class ConfigLanguage implements vscode.Disposable {
   readonly diagnostics = vscode.languages.createDiagnosticCollection(LANGUAGE_ID);
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Hub models asked about: the answer (once it came) and when it was asked. */
+  private readonly availability = new Map<string, { asked: number; answer?: ModelAvailability }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   /** `lensesChanged` is the code lens provider's change event, owned by the registration. */
@@ -79,7 +88,7 @@ export class ConfigLanguage implements vscode.Disposable {
 
   validate(document: vscode.TextDocument): void {
     if (!isConfigDocument(document) || document.uri.scheme !== 'file') return;
-    const { problems } = validateDocument(document);
+    const { problems } = this.problemsOf(document);
     this.diagnostics.set(
       document.uri,
       problems.map((p) => toDiagnostic(document, p)),
@@ -118,9 +127,43 @@ export class ConfigLanguage implements vscode.Disposable {
     return markdown ? new vscode.Hover(new vscode.MarkdownString(markdown), toRange(document, found.range)) : undefined;
   }
 
+  /** The validator's problems, and a warning when the hub model cannot be had. */
+  private problemsOf(document: vscode.TextDocument): { problems: Problem[]; entries: ConfigEntry[] } {
+    const result = validateDocument(document);
+    const model = this.hubModelOf(document);
+    const answer = model && this.availabilityOf(model);
+    const unavailable =
+      answer &&
+      modelUnavailableProblem(document.getText(), model, answer, editorEnvironment(path.dirname(document.uri.fsPath)));
+    return { problems: unavailable ? [...result.problems, unavailable] : result.problems, entries: result.entries };
+  }
+
+  /** The config's model when it is a hub id (a folder is checked by the validator). */
+  private hubModelOf(document: vscode.TextDocument): string | undefined {
+    const model = writtenValue(document.getText(), 'model');
+    if (looksLikePath(model) || !isHubId(model)) return undefined;
+    return fs.existsSync(path.resolve(path.dirname(document.uri.fsPath), model)) ? undefined : model;
+  }
+
+  /**
+   * What is known of a hub model now; asks (again) in the background when there is no fresh answer,
+   * and re-validates the open configs when it comes.
+   */
+  private availabilityOf(model: string): ModelAvailability | undefined {
+    const known = this.availability.get(model);
+    if (known && (Date.now() - known.asked < AVAILABILITY_TTL_MS || !known.answer)) return known.answer;
+    const entry = { asked: Date.now(), answer: known?.answer };
+    this.availability.set(model, entry);
+    void modelAvailability(model).then((answer) => {
+      entry.answer = answer;
+      if (JSON.stringify(answer) !== JSON.stringify(known?.answer)) this.validateAll();
+    });
+    return entry.answer;
+  }
+
   quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
-    const { problems, entries } = validateDocument(document);
+    const { problems, entries } = this.problemsOf(document);
     for (const problem of problems) {
       const problemRange = toRange(document, problem.range);
       if (!problem.fix || !problemRange.intersection(range)) continue;
@@ -189,6 +232,20 @@ export class ConfigLanguage implements vscode.Disposable {
         arguments: [document.uri],
       }),
     ];
+    // Where the model comes from, said over `model:` before anything is downloaded.
+    const model = this.hubModelOf(document);
+    const answer = model && this.availability.get(model)?.answer;
+    if (model && answer) {
+      const entry = parseConfig(document.getText()).entries.find((e) => e.key === 'model');
+      const line = entry ? document.positionAt(entry.keyRange[0]).line : 0;
+      const icon = { cached: '$(check)', download: '$(cloud-download)', unavailable: '$(warning)' }[answer.kind];
+      lenses.push(
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+          title: `${icon} ${describeAvailability(model, answer)}`,
+          command: '',
+        }),
+      );
+    }
     const outputDir = path.resolve(path.dirname(document.uri.fsPath), outputDirOf(document.getText()));
     // A finished run's last checkpoint is not offered: resuming it would train nothing.
     const checkpoint = latestCheckpoint(outputDir);

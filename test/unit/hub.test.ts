@@ -8,6 +8,9 @@ import { resolveModel, repoFolder, hubCacheDir, type DownloadProgress } from '..
 import { writeTinyModel } from '../../src/core/model/tinyModels';
 import { BertTokenizer } from '../../src/core/text/tokenizer';
 import { UserError } from '../../src/core/errors';
+import { modelAvailability } from '../../src/core/model/availability';
+import { describeAvailability, modelUnavailableProblem } from '../../src/core/config/modelStatus';
+import { editorEnvironment } from '../../src/core/config/environment';
 import { MockHub } from '../support/mockHub';
 import { fixture } from './helpers';
 
@@ -251,4 +254,50 @@ test('an endpoint that does not say which commit a revision is, is refused befor
   } finally {
     hub.options.omitCommit = false;
   }
+});
+
+test('before a run, a hub model is said to be cached, to download (with its size), or not to be had', async () => {
+  const cacheDir = freshCache();
+  const weights = fs.statSync(path.join(modelFolder, 'model.safetensors')).size;
+  const download = await modelAvailability(REPO, { cacheDir, endpoint: hub.url, offline: false });
+  assert.equal(download.kind, 'download');
+  assert.ok(download.kind === 'download' && download.bytes! > weights, 'the size of the files a run fetches');
+  assert.ok(!fs.existsSync(repoFolder(cacheDir, REPO)), 'asking downloads nothing');
+  assert.match(
+    describeAvailability(REPO, download),
+    /^distilbert-base-uncased: will be downloaded from 127\.0\.0\.1:\d+ \(\d+ MB\)$/,
+  );
+
+  await resolveModel(REPO, { cacheDir, endpoint: hub.url, offline: false });
+  const cached = await modelAvailability(REPO, { cacheDir, endpoint: 'http://127.0.0.1:9', offline: true });
+  assert.deepEqual(cached, { kind: 'cached', commit: hub.commitOf(REPO), cacheDir });
+
+  const offline = await modelAvailability(REPO, { cacheDir: freshCache(), endpoint: hub.url, offline: true });
+  assert.equal(offline.kind, 'unavailable');
+  const unknown = await modelAvailability('acme/no-such-model', { cacheDir, endpoint: hub.url, offline: false });
+  assert.deepEqual(unknown, { kind: 'unavailable', endpoint: hub.url, why: 'no such model there (404)' });
+  const gated = await modelAvailability(GATED_REPO, { cacheDir, endpoint: hub.url, offline: false });
+  assert.equal(gated.kind === 'unavailable' && gated.why, 'it needs authorization (401): set HF_TOKEN');
+  const unreachable = await modelAvailability(REPO, {
+    cacheDir: freshCache(),
+    endpoint: 'http://127.0.0.1:9',
+    offline: false,
+  });
+  assert.equal(unreachable.kind, 'unavailable');
+  assert.match(unreachable.kind === 'unavailable' ? unreachable.why : '', /^cannot reach it \(fetch failed/);
+
+  // In the editor: a warning on `model:` that offers the local model folders.
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-status-'));
+  fs.cpSync(modelFolder, path.join(configDir, 'small-model'), { recursive: true });
+  const text = 'model: distilbert-base-uncased\ntrain_file: reviews.csv\n';
+  const problem = modelUnavailableProblem(text, REPO, unreachable, editorEnvironment(configDir));
+  assert.ok(problem);
+  assert.equal(problem.severity, 'warning');
+  assert.equal(text.slice(...problem.range), 'distilbert-base-uncased');
+  assert.match(
+    problem.message,
+    /^`model` distilbert-base-uncased is not in the Hugging Face cache and cannot be downloaded from 127\.0\.0\.1:9: cannot reach it .*\. Training would stop at the download\. Use a local model folder \(\.\/small-model\)\.$/,
+  );
+  assert.deepEqual(problem.fix?.replaceValue, ['./small-model']);
+  assert.equal(modelUnavailableProblem(text, REPO, download, editorEnvironment(configDir)), undefined);
 });

@@ -122,10 +122,9 @@ export function completions(text: string, offset: number, env: AssistEnvironment
         .filter((name) => DATASET_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext)))
         .map((name) => item(name, 'file', 'a dataset next to this config'));
     case 'model': {
-      const folders = env
-        .listEntries(env.configDir)
-        .filter((name) => name.endsWith('/') && env.isFile(path.join(env.configDir, name, CONFIG_NAME)))
-        .map((name) => item(`./${name.slice(0, -1)}`, 'folder', 'a model folder (config.json) next to this config'));
+      const folders = localModelFolders(env).map((folder) =>
+        item(folder, 'folder', 'a model folder (config.json) next to this config'),
+      );
       return [...SUGGESTED_MODELS.map(([id, about]) => item(id, 'model', 'Hugging Face hub', about)), ...folders];
     }
     case 'folder': {
@@ -194,6 +193,14 @@ export function setValueEdit(text: string, key: ConfigKey, value: string): { ran
   if (entry) return { range: entry.valueRange, text: value };
   const end = text.length;
   return { range: [end, end], text: `${text.length === 0 || text.endsWith('\n') ? '' : '\n'}${key}: ${value}\n` };
+}
+
+/** Model folders (with a config.json) next to the config, as `model:` values: `./small-model`. */
+export function localModelFolders(env: AssistEnvironment): string[] {
+  return env
+    .listEntries(env.configDir)
+    .filter((name) => name.endsWith('/') && env.isFile(path.join(env.configDir, name, CONFIG_NAME)))
+    .map((name) => `./${name.slice(0, -1)}`);
 }
 
 /** A key's value as the config writes it (its default when absent): paths relative to the config. */

@@ -36,7 +36,8 @@ export type ProblemCode =
   | 'missing-column'
   | 'conflict'
   | 'advice'
-  | 'output-dir';
+  | 'output-dir'
+  | 'model-unavailable';
 
 /** [start, end) character offsets into the config text. */
 export type Range = [number, number];
