@@ -18,11 +18,8 @@ npm run --silent package -- "$target"
 run=$root/.vscode-host/run
 workspace=$run/workspace
 mkdir -p "$run"/{server-data,user-data/User,extensions,tmp}
-if [ ! -d "$workspace" ]; then
-  mkdir -p "$workspace"
-  cp sample/reviews.csv sample/reviews.finetune.yaml sample/reviews-small.finetune.yaml sample/README.md "$workspace/"
-  cp -r test/fixtures/workspace/tiny-model "$workspace/small-model"
-fi
+./scripts/first-run.sh workspace "$workspace"
+config_name=$(./scripts/first-run.sh config)
 [ -f "$run/user-data/User/settings.json" ] || cat > "$run/user-data/User/settings.json" <<'JSON'
 { "security.workspace.trust.enabled": false, "telemetry.telemetryLevel": "off", "update.mode": "none",
   "extensions.autoCheckUpdates": false, "workbench.startupEditor": "none", "chat.disableAIFeatures": true }
@@ -42,19 +39,14 @@ for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && bre
 
 echo
 echo "VS Code with DistilBERT Fine-Tuner: http://127.0.0.1:$port/?folder=$workspace"
-echo "  Right-click reviews.csv in the Explorer > Fine-tune DistilBERT, then Start training (code lens)."
+./scripts/first-run.sh hint
 echo
-
-endpoint=${HF_ENDPOINT:-https://huggingface.co}
-cache=${HF_HUB_CACHE:-${HF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/huggingface}/hub}
-if [ -d "$cache/models--distilbert-base-uncased/snapshots" ] || curl -sf -o /dev/null --max-time 10 "$endpoint/api/models/distilbert-base-uncased"; then
+if [ "$config_name" = reviews.finetune.yaml ]; then
   echo "CLI: fine-tuning distilbert-base-uncased on reviews.csv (the reference recipe)"
-  config=$workspace/reviews.finetune.yaml
 else
-  echo "CLI: the Hugging Face hub ($endpoint) is unreachable and distilbert-base-uncased is not in the cache;"
-  echo "     training a small DistilBERT from scratch instead (no pretrained weights offline)."
-  config=$workspace/reviews-small.finetune.yaml
+  echo "CLI: training the same small DistilBERT from scratch (no pretrained weights offline)."
 fi
+config=$workspace/$config_name
 node dist/cli.js train "$config" || echo "CLI training stopped (exit $?)."
 
 echo

@@ -115,7 +115,6 @@ test(
       const all = JSON.parse(fs.readFileSync(path.join(out, 'all_results.json'), 'utf8'));
       await panel().locator('section.final').getByText(all.eval_accuracy.toFixed(4)).first().waitFor();
       await panel().getByText('Confusion matrix (rows: true label, columns: predicted)').waitFor();
-      await saveScreenshot(page, 'screenshot-finished.png');
     }),
 );
 

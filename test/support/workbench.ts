@@ -42,6 +42,8 @@ export interface WorkbenchOptions {
    * as it does the dialogs a test does not expect).
    */
   dialogs?: boolean;
+  /** The folder copied as the workspace (else test/fixtures/workspace). */
+  workspaceFrom?: string;
 }
 
 export async function openInstalledWorkbench(
@@ -59,7 +61,7 @@ export async function openInstalledWorkbench(
       ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' }
       : {},
   );
-  const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
+  const workspace = copyWorkspace(dirs, options.workspaceFrom ?? path.join(REPO_ROOT, 'test/fixtures/workspace'));
   installVsix(dirs, VSIX);
   if (!fs.readdirSync(dirs.extensions).some((entry) => entry.startsWith('distilbert-finetuner.distilbert-finetuner-')))
     throw new Error('the .vsix did not install');
