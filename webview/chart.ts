@@ -1,5 +1,9 @@
 // The loss curve as SVG: training loss per logged step (a line) and validation loss per
-// evaluation (points), on shared axes. Drawn from the state's already-downsampled curve.
+// evaluation (points), on shared axes, with a dashed line where each epoch starts. Smoothed, the
+// moving average is the line and the raw points stay faint behind it. Drawn from the state's
+// already-downsampled curve.
+import { epochBoundaries, smoothed } from './smoothing';
+
 const NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
 const HEIGHT = 200;
@@ -11,10 +15,18 @@ function svg(tag: string, attributes: Record<string, string | number>): SVGEleme
   return element;
 }
 
+export interface ChartOptions {
+  /** Steps per epoch, for the epoch lines (none when unknown). */
+  stepsPerEpoch?: number;
+  /** TensorBoard smoothing weight, 0 for the raw line only. */
+  smoothing: number;
+}
+
 export function lossChart(
   training: Array<{ step: number; loss: number }>,
   validation: Array<{ step: number; loss: number }>,
   totalSteps: number,
+  options: ChartOptions = { smoothing: 0 },
 ): SVGElement {
   const chart = svg('svg', {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
@@ -45,13 +57,25 @@ export function lossChart(
     label.textContent = step === 0 ? 'step 0' : `step ${totalSteps}`;
     chart.append(label);
   }
-  if (training.length > 0)
+  for (const mark of epochBoundaries(options.stepsPerEpoch ?? 0, totalSteps)) {
     chart.append(
-      svg('polyline', {
-        points: training.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' '),
-        class: 'train',
-      }),
+      svg('line', { x1: x(mark.step), x2: x(mark.step), y1: PAD.top, y2: HEIGHT - PAD.bottom, class: 'epoch' }),
     );
+    const label = svg('text', { x: x(mark.step) + 3, y: PAD.top + 10, class: 'axis epoch-label' });
+    label.textContent = `epoch ${mark.epoch + 1}`;
+    chart.append(label);
+  }
+  const line = (points: Array<{ step: number; loss: number }>, className: string) =>
+    svg('polyline', {
+      points: points.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' '),
+      class: className,
+    });
+  if (training.length > 0 && options.smoothing > 0) {
+    chart.append(line(training, 'train raw'));
+    chart.append(line(smoothed(training, options.smoothing), 'train'));
+  } else if (training.length > 0) {
+    chart.append(line(training, 'train'));
+  }
   for (const p of validation) chart.append(svg('circle', { cx: x(p.step), cy: y(p.loss), r: 4, class: 'validation' }));
   return chart;
 }

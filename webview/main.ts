@@ -63,7 +63,11 @@ function paint(s: RunState): void {
     ],
     ['actions', JSON.stringify([running(s), !!s.final]), () => actions(s)],
     ['failure', JSON.stringify(s.failed ?? null), () => failure(s)],
-    ['chart', JSON.stringify([s.lossCurve.length, s.lossCurve[s.lossCurve.length - 1], s.rows.length]), () => chart(s)],
+    [
+      'chart',
+      JSON.stringify([s.lossCurve.length, s.lossCurve[s.lossCurve.length - 1], s.rows.length, smoothing]),
+      () => chart(s),
+    ],
     ['table', String(s.rows.length), () => table(s)],
     ['final', JSON.stringify(s.final ? [s.final.outputDir, s.final.metrics.eval_accuracy] : null), () => final(s)],
     ['log', JSON.stringify([s.log.length, s.log[s.log.length - 1]]), () => logTail(s)],
@@ -218,6 +222,25 @@ function failure(s: RunState): HTMLElement | undefined {
   );
 }
 
+/** The loss line's smoothing weight (TensorBoard's default 0.6); the slider under the chart sets it. */
+let smoothing = 0.6;
+
+function smoothingControl(): HTMLElement {
+  const slider = h('input', {
+    type: 'range',
+    min: '0',
+    max: '0.99',
+    step: '0.01',
+    value: String(smoothing),
+    'aria-label': 'Smoothing of the training loss',
+  }) as HTMLInputElement;
+  slider.addEventListener('change', () => {
+    smoothing = Number(slider.value);
+    if (state) paint(state);
+  });
+  return h('label', { class: 'chart-controls' }, 'Smoothing', slider, h('span', {}, smoothing.toFixed(2)));
+}
+
 function chart(s: RunState): HTMLElement | undefined {
   if (s.lossCurve.length === 0 && s.rows.length === 0) return undefined;
   const total = s.started?.total_steps ?? s.progress?.total_steps ?? Math.max(1, ...s.lossCurve.map((p) => p.step));
@@ -229,13 +252,16 @@ function chart(s: RunState): HTMLElement | undefined {
       s.lossCurve,
       s.rows.map((r) => ({ step: r.step, loss: r.validation_loss })),
       total,
+      { stepsPerEpoch: s.started?.steps_per_epoch, smoothing },
     ) as unknown as HTMLElement,
+    smoothingControl(),
     h(
       'p',
       { class: 'legend' },
       h('span', { class: 'key train' }),
       'training loss',
       s.curveStride > 1 ? ` (mean of ${s.curveStride} steps per point)` : '',
+      smoothing > 0 ? ', smoothed (raw values faint)' : '',
       h('span', { class: 'key validation' }),
       'validation loss',
     ),

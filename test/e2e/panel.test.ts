@@ -115,6 +115,14 @@ test(
       const all = JSON.parse(fs.readFileSync(path.join(out, 'all_results.json'), 'utf8'));
       await panel().locator('section.final').getByText(all.eval_accuracy.toFixed(4)).first().waitFor();
       await panel().getByText('Confusion matrix (rows: true label, columns: predicted)').waitFor();
+      // The loss chart: a dashed line where epoch 2 starts; the smoothed line over the faint raw one,
+      // and the raw line alone with smoothing at 0.
+      assert.equal(await panel().locator('svg.chart line.epoch').count(), 1, 'one epoch boundary in 2 epochs');
+      await panel().locator('svg.chart text', { hasText: 'epoch 2' }).waitFor();
+      assert.equal(await panel().locator('svg.chart polyline.train.raw').count(), 1);
+      await panel().getByLabel('Smoothing of the training loss').fill('0');
+      await panel().locator('svg.chart polyline.train.raw').waitFor({ state: 'detached' });
+      assert.equal(await panel().locator('svg.chart polyline.train').count(), 1);
     }),
 );
 
