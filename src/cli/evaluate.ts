@@ -2,6 +2,7 @@
 // metrics of a saved model on a labelled file (its labels must be among the model's).
 import * as path from 'node:path';
 import { chooseColumns, encodeLabelledFile } from '../core/data/dataset';
+import { overlapWarning, overlapWithTraining, readTrainingData } from '../core/data/trainingData';
 import { UserError } from '../core/errors';
 import { disposeModel, loadModel } from '../core/model/modelFolder';
 import { resolveModel } from '../core/model/hub';
@@ -54,6 +55,11 @@ export async function evaluateCommand(args: string[]): Promise<number> {
     notes,
   );
   for (const note of notes) process.stderr.write(`${note}\n`);
+  // The model's output folder records what it was trained on: say so when this file overlaps it.
+  const trainingData = readTrainingData(folder);
+  const overlap = trainingData && overlapWithTraining(trainingData, path.resolve(values.data), examples);
+  const warning = trainingData && overlapWarning(trainingData, path.resolve(values.data), examples);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
   const { metrics, runtime } = await evaluateModel(model, examples, labels, {
     batchSize,
     padId: tokenizer.padId,
@@ -63,7 +69,13 @@ export async function evaluateCommand(args: string[]): Promise<number> {
   disposeModel(model);
   if (values.json) {
     process.stdout.write(
-      `${JSON.stringify({ ...metrics, eval_runtime: runtime, backend: backend.device, num_examples: examples.count })}\n`,
+      `${JSON.stringify({
+        ...metrics,
+        eval_runtime: runtime,
+        backend: backend.device,
+        num_examples: examples.count,
+        ...(overlap ? { training_data_overlap: { same_file: overlap.sameFile, texts: overlap.seen } } : {}),
+      })}\n`,
     );
     return 0;
   }

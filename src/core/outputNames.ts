@@ -18,8 +18,10 @@ export const EVAL_RESULTS_NAME = 'eval_results.json';
 export const TRAIN_RESULTS_NAME = 'train_results.json';
 export const ALL_RESULTS_NAME = 'all_results.json';
 
-// Ours: per-class metrics and the confusion matrix (the Trainer's files lack them).
+// Ours: per-class metrics and the confusion matrix (the Trainer's files lack them), and what the
+// training data was (its file and a fingerprint of each training text), for `evaluate`'s warning.
 export const CLASSIFICATION_REPORT_NAME = 'classification_report.json';
+export const TRAINING_DATA_NAME = 'training_data.json';
 
 // Inside checkpoint-<step>/: AdamW's moments and where the run stands (HF: optimizer.pt, rng_state.pth).
 export const OPTIMIZER_NAME = 'optimizer.safetensors';
@@ -68,4 +70,5 @@ export const OUTPUT_ARTIFACTS = [
   TRAIN_RESULTS_NAME,
   ALL_RESULTS_NAME,
   CLASSIFICATION_REPORT_NAME,
+  TRAINING_DATA_NAME,
 ];

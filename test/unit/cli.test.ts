@@ -131,6 +131,28 @@ test('evaluate and predict use the saved model', () => {
     metrics.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0),
     160,
   );
+  // reviews.csv is what `out` was trained on (128 training rows, 32 validation): evaluate says so.
+  assert.match(
+    evaluated.stderr,
+    /^warning: reviews\.csv is the file this model was trained on \(.*reviews\.csv\): (\d+) of its 160 texts \(\d+%\) were in the model's training split\. Metrics on texts the model has seen overstate/m,
+  );
+  assert.equal(metrics.training_data_overlap.same_file, true);
+  assert.ok(metrics.training_data_overlap.texts >= 128, `${metrics.training_data_overlap.texts} seen texts`);
+  // Held-out rows: no warning. A few training rows among them: the overlap is counted.
+  const uci = fs.readFileSync(fixture('data/uci_sentiment.csv'), 'utf8').trimEnd().split('\n');
+  const training = fs.readFileSync(path.join(dir, 'reviews.csv'), 'utf8').trimEnd().split('\n');
+  const heldOut = uci.slice(2001, 2041).filter((line) => !training.includes(line));
+  fs.writeFileSync(path.join(dir, 'held-out.csv'), `${uci[0]}\n${heldOut.join('\n')}\n`);
+  const clean = cli('evaluate', '--model', 'out', '--data', 'held-out.csv', '--device', 'wasm');
+  assert.equal(clean.status, 0, clean.stderr);
+  assert.doesNotMatch(clean.stderr, /^warning:/m);
+  fs.writeFileSync(path.join(dir, 'mixed.csv'), `${uci[0]}\n${[...training.slice(1, 11), ...heldOut].join('\n')}\n`);
+  const mixed = cli('evaluate', '--model', 'out', '--data', 'mixed.csv', '--device', 'wasm');
+  assert.equal(mixed.status, 0, mixed.stderr);
+  const seen = Number(
+    /^warning: mixed\.csv overlaps the model's training data \(.*\): (\d+) of its \d+ texts/m.exec(mixed.stderr)?.[1],
+  );
+  assert.ok(seen >= 1 && seen <= 10, mixed.stderr);
   const predicted = cli(
     'predict',
     '--model',

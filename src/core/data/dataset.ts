@@ -14,6 +14,8 @@ export interface EncodedExamples {
   offsets: Uint32Array;
   labels: Int32Array;
   count: number;
+  /** A fingerprint of each example's text (textFingerprint), to tell later data from training data. */
+  fingerprints: Uint32Array;
 }
 
 export interface PreparedData {
@@ -41,13 +43,30 @@ export interface DataSettings {
 export type Encode = (text: string, pair: string | undefined) => ArrayLike<number>;
 
 /** A growable store of token sequences. */
+/**
+ * A 32-bit FNV-1a hash of an example's text (and pair), trimmed: what the output folder records of
+ * the training data (training_data.json), so `evaluate` can say when it is given texts the model
+ * was trained on without keeping the texts themselves.
+ */
+export function textFingerprint(text: string, pair?: string): number {
+  const whole = pair === undefined ? text.trim() : `${text.trim()}\u0000${pair.trim()}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < whole.length; i++) {
+    hash ^= whole.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
 class ExampleStore {
   ids = new Int32Array(1 << 16);
   offsets: number[] = [0];
   labels: number[] = [];
   locations: string[] = [];
+  fingerprints: number[] = [];
 
-  add(tokens: ArrayLike<number>, label: number, location: string): void {
+  add(tokens: ArrayLike<number>, label: number, location: string, fingerprint: number): void {
+    this.fingerprints.push(fingerprint);
     const end = this.offsets[this.offsets.length - 1];
     while (end + tokens.length > this.ids.length) {
       const grown = new Int32Array(this.ids.length * 2);
@@ -71,15 +90,17 @@ class ExampleStore {
     const ids = new Int32Array(total);
     const offsets = new Uint32Array(rows.length + 1);
     const labels = new Int32Array(rows.length);
+    const fingerprints = new Uint32Array(rows.length);
     let at = 0;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
+      fingerprints[i] = this.fingerprints[r];
       ids.set(this.ids.subarray(this.offsets[r], this.offsets[r + 1]), at);
       at += this.offsets[r + 1] - this.offsets[r];
       offsets[i + 1] = at;
       labels[i] = labelIds[this.labels[r]];
     }
-    return { ids, offsets, labels, count: rows.length };
+    return { ids, offsets, labels, count: rows.length, fingerprints };
   }
 }
 
@@ -279,7 +300,7 @@ async function readExamples(
       emptyLabel++;
       continue;
     }
-    store.add(encode(text, pair), labelId(label), row.location);
+    store.add(encode(text, pair), labelId(label), row.location, textFingerprint(text, pair));
   }
   const name = path.basename(file);
   if (emptyText + emptyLabel > 0) {

@@ -18,10 +18,12 @@ import { modelCard } from './modelCard';
 import { AdamW } from './optimizer';
 import { explainFailure } from './failures';
 import { lockOutputDir } from './outputLock';
+import { trainingDataRecord, type TrainingDataRecord } from '../data/trainingData';
 import { Trainer, type TrainOutcome } from './trainer';
 import {
   foreignOutputEntries,
   ALL_RESULTS_NAME,
+  TRAINING_DATA_NAME,
   CLASSIFICATION_REPORT_NAME,
   EVAL_RESULTS_NAME,
   MODEL_CARD_NAME,
@@ -260,7 +262,8 @@ async function trainAndSave(
       },
       license: /^(distilbert\/)?distilbert-base-(un)?cased$/.test(config.model) ? 'apache-2.0' : undefined,
     });
-    await writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome);
+    const trainingData = trainingDataRecord(config.train_file, data.train);
+    await writeOutputs(config.output_dir, trainer, loaded, tokenizer, card, runConfig, outcome, trainingData);
     emit({
       type: 'finished',
       metrics: outcome.finalMetrics!,
@@ -331,6 +334,7 @@ async function writeOutputs(
   card: string,
   config: TrainingConfig,
   outcome: TrainOutcome,
+  trainingData: TrainingDataRecord,
 ): Promise<void> {
   const weights = await checkpointTensors(loaded.model, loaded.specs);
   // All or nothing: a disk that fills up half-way leaves the previous outputs, never new weights
@@ -365,6 +369,7 @@ async function writeOutputs(
       confusion_matrix: m.confusion_matrix,
     };
     writeJsonAtomic(path.join(staging, CLASSIFICATION_REPORT_NAME), report);
+    writeJsonAtomic(path.join(staging, TRAINING_DATA_NAME), trainingData);
     writeFileAtomic(path.join(staging, MODEL_CARD_NAME), card);
   });
 }
