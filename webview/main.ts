@@ -61,7 +61,7 @@ function paint(s: RunState): void {
       JSON.stringify([s.phase, s.phaseDetail, s.download, s.progress, s.cancelled, s.endedAt]),
       () => status(s),
     ],
-    ['actions', JSON.stringify([running(s), !!s.final]), () => actions(s)],
+    ['actions', JSON.stringify([running(s), !!s.final, !!s.failed]), () => actions(s)],
     ['failure', JSON.stringify(s.failed ?? null), () => failure(s)],
     [
       'chart',
@@ -205,6 +205,8 @@ function actions(s: RunState): HTMLElement {
       button('Open model card', send('openModelCard'), 'primary'),
       button('Reveal output folder', send('revealOutput')),
     );
+  // A failed run's way out is in its config: the problem underlined there, with quick fixes.
+  if (s.failed) row.append(button('Open config', send('openConfig'), 'primary'));
   if (!running(s)) row.append(button('Run again', send('runAgain')));
   return row;
 }

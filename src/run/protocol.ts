@@ -82,7 +82,12 @@ export type HostToPage = { type: 'state'; state: RunState };
 
 /** Page -> host: the panel's buttons. Validated by `parsePageMessage` before use. */
 export type PageMessage =
-  { type: 'ready' } | { type: 'cancel' } | { type: 'openModelCard' } | { type: 'revealOutput' } | { type: 'runAgain' };
+  | { type: 'ready' }
+  | { type: 'cancel' }
+  | { type: 'openModelCard' }
+  | { type: 'revealOutput' }
+  | { type: 'runAgain' }
+  | { type: 'openConfig' };
 
 const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>([
   'ready',
@@ -90,6 +95,7 @@ const PAGE_MESSAGE_TYPES = new Set<PageMessage['type']>([
   'openModelCard',
   'revealOutput',
   'runAgain',
+  'openConfig',
 ]);
 
 /** A message from the page, or undefined when it is not one of ours (the page is untrusted input). */

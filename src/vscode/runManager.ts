@@ -267,6 +267,16 @@ export class RunManager implements vscode.Disposable {
       case 'runAgain':
         await vscode.commands.executeCommand(COMMANDS.startTraining, run.configUri);
         break;
+      case 'openConfig': {
+        const visible = vscode.window.visibleTextEditors.find(
+          (e) => e.document.uri.toString() === run.configUri.toString(),
+        );
+        await vscode.window.showTextDocument(run.configUri, {
+          viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+          preview: false,
+        });
+        break;
+      }
       default:
         break;
     }

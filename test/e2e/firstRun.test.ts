@@ -77,6 +77,16 @@ test(
       await page
         .locator('.codelens-decoration', { hasText: 'distilbert-base-uncased: cannot be had offline' })
         .waitFor({ timeout: 60_000 });
+      // Started anyway (a warning does not stop Start), the run fails at the download, and the
+      // panel leads back to the config, where the warning's quick fix is.
+      await page.locator('.codelens-decoration a', { hasText: 'Start training' }).click();
+      await panel()
+        .getByText(/cannot download distilbert-base-uncased from http:\/\/127\.0\.0\.1:\d+/)
+        .waitFor({ timeout: 60_000 });
+      await panel().locator('vscode-button', { hasText: 'Open config' }).click();
+      const configTab = page.locator('.tab.active', { hasText: 'reviews.finetune.yaml' }).first();
+      await configTab.waitFor({ timeout: 30_000 });
+      await configTab.click(); // the keyboard's focus leaves the panel's page
 
       // The hint, followed: open the config it names, Start training.
       await openFile(named);

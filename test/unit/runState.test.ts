@@ -63,7 +63,7 @@ test("messages fold into the panel state in the Trainer's terms", () => {
 });
 
 test('messages from the page and the worker are validated before use: a forged page message (unknown type, wrong or extra fields, a path) is refused', () => {
-  for (const type of ['ready', 'cancel', 'openModelCard', 'revealOutput', 'runAgain'])
+  for (const type of ['ready', 'cancel', 'openModelCard', 'revealOutput', 'runAgain', 'openConfig'])
     assert.deepEqual(parsePageMessage({ type }), { type });
   const forged = [
     null,
@@ -81,6 +81,7 @@ test('messages from the page and the worker are validated before use: a forged p
     { type: 'cancel', extra: '<script>' },
     { type: 'cancel', run_id: 'another-run' },
     { type: 'openModelCard', path: '/etc/passwd' },
+    { type: 'openConfig', uri: 'file:///etc/passwd' },
     { type: 'revealOutput', path: '../../..' },
     { type: 'runAgain', config: '/tmp/evil.finetune.yaml' },
   ];
