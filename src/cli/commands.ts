@@ -6,6 +6,7 @@ import { loadBackend } from '../core/backends/loadBackend';
 import { runGolden } from '../core/train/golden';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 import { evaluateCommand } from './evaluate';
+import { exportCommand } from './export';
 import { predictCommand } from './predict';
 import { trainCommand } from './train';
 import { tokenizeCommand } from './tokenize';
@@ -21,6 +22,7 @@ export function usage(): string {
     '  evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]',
     '  predict --model DIR|HUB_ID --text TEXT [--text TEXT ...]',
     '  tokenize --model DIR [--max-length N]      (JSON lines on stdin and stdout)',
+    "  export CONFIG.yaml [--out FILE] [--force] (a Python script for Hugging Face's Trainer)",
     `  golden DIR [--device ${devices}]`,
     '  schema                                    (JSON Schema of *.finetune.yaml)',
     '',
@@ -49,4 +51,5 @@ export const COMMANDS: Record<string, Command> = {
   golden,
   tokenize: tokenizeCommand,
   predict: predictCommand,
+  export: exportCommand,
 };

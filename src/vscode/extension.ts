@@ -39,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     ),
     vscode.commands.registerCommand(COMMANDS.cancelTraining, (uri?: vscode.Uri) => features().cancelTraining(uri)),
     vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => features().showResults(uri)),
+    vscode.commands.registerCommand(COMMANDS.exportScript, (uri?: vscode.Uri) => features().exportScript(uri)),
     vscode.languages.registerCompletionItemProvider(
       selector,
       { provideCompletionItems: (document, position) => features().language.complete(document, position) },

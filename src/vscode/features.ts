@@ -5,6 +5,7 @@
 import type * as vscode from 'vscode';
 import type { RunState } from '../run/protocol';
 import { ConfigLanguage } from './configLanguage';
+import { exportScript } from './exportScript';
 import { fineTune } from './fineTune';
 import { RunManager } from './runManager';
 import { RunPanel } from './runPanel';
@@ -41,6 +42,10 @@ export class EditorFeatures {
 
   showResults(config?: vscode.Uri) {
     return showResults(this.runs, config);
+  }
+
+  exportScript(config?: vscode.Uri) {
+    return exportScript(config);
   }
 
   /** A run panel VS Code brings back after a window reload. */

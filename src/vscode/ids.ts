@@ -5,6 +5,7 @@ export const COMMANDS = {
   resumeTraining: 'distilbertFinetuner.resumeTraining',
   cancelTraining: 'distilbertFinetuner.cancelTraining',
   showResults: 'distilbertFinetuner.showResults',
+  exportScript: 'distilbertFinetuner.exportScript',
 } as const;
 
 export const LANGUAGE_ID = 'finetune-yaml';

@@ -176,6 +176,32 @@ export default function (): void {
       assert.ok(
         lenses.some((l) => l.command?.command === COMMANDS.startTraining && /Start training/.test(l.command.title)),
       );
+      // Over `model:` (the default, distilbert-base-uncased): where it comes from, once asked.
+      const status = await waitFor('the model status lens', async () =>
+        (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).find(
+          (l) => /distilbert-base-uncased: /.test(l.command?.title ?? ''),
+        ),
+      );
+      assert.match(
+        status.command!.title,
+        /^\$\(check\) distilbert-base-uncased: in the Hugging Face cache \(0000000\)$/,
+      );
+    });
+
+    test('Export as Python Training Script writes <name>.train.py and requirements.txt beside the config and opens the script', async () => {
+      const document = await openConfig(
+        'exported.finetune.yaml',
+        'model: ./tiny-model\ntrain_file: reviews.csv\nlearning_rate: 3e-5\nwarmup_ratio: 0.1\noutput_dir: exported-out\n',
+      );
+      const script = await vscode.commands.executeCommand<vscode.Uri | undefined>(COMMANDS.exportScript, document.uri);
+      assert.ok(script, 'a script was written');
+      assert.equal(script.fsPath, workspacePath('exported.train.py'));
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, script.fsPath, 'and opened');
+      const text = fs.readFileSync(script.fsPath, 'utf8');
+      assert.match(text, /"learning_rate": (3e-05|0\.00003),/);
+      assert.match(text, /"warmup_steps": 0\.1,/);
+      assert.match(text, /"model": "tiny-model",/);
+      assert.match(fs.readFileSync(workspacePath('requirements.txt'), 'utf8'), /^transformers>=5,<6$/m);
     });
 
     test('a changed dataset re-validates open configs', async () => {

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
+import { writeTinyModel } from '../../src/core/model/tinyModels';
 import { REPO_ROOT, copyWorkspace, launchBrowser, makeRunDirs, startVsCodeServer, workbenchUrl } from './vscodeServer';
 
 const RESULT_PREFIX = 'INTEGRATION_RESULT ';
@@ -21,6 +22,16 @@ async function main(): Promise<number> {
   const workspace = copyWorkspace(dirs, path.join(REPO_ROOT, 'test/fixtures/workspace'));
   // The bad-input corpus, for the suite that opens each case in the editor (badInput.test.ts).
   fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/bad'), path.join(workspace, 'bad'), { recursive: true });
+  // distilbert-base-uncased in the Hugging Face cache (a tiny checkpoint under its name), as on a
+  // machine that has run once: configs with the default model are clean offline.
+  const base = writeTinyModel(
+    fs.mkdtempSync(path.join(dirs.tmp, 'base-')),
+    path.join(REPO_ROOT, 'test/fixtures/vocab/vocab.txt'),
+  );
+  const snapshot = path.join(dirs.hfCache, 'models--distilbert-base-uncased', 'snapshots', '0'.repeat(40));
+  fs.cpSync(base, snapshot, { recursive: true });
+  fs.mkdirSync(path.join(dirs.hfCache, 'models--distilbert-base-uncased', 'refs'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.hfCache, 'models--distilbert-base-uncased', 'refs', 'main'), '0'.repeat(40));
   // The benchmark selects its suite through the extension host's environment.
   const server = await startVsCodeServer(dirs, undefined, {
     DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '',

@@ -27,3 +27,7 @@ test('every command, the config language and the panel serializer are contribute
   );
   assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${RUN_PANEL_VIEW_TYPE}`));
 });
+
+test('under VS Code Remote the extension runs on the remote host, next to the data and the GPU', () => {
+  assert.deepEqual(manifest.extensionKind, ['workspace']);
+});
