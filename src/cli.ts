@@ -4,10 +4,12 @@
 //   evaluate --model DIR --data FILE            metrics of a saved model on a labelled file
 //   predict --model DIR|HUB_ID --text T ...     label and probabilities of texts
 //   tokenize --model DIR [--max-length N]       JSON lines {"text"} in, {"input_ids","attention_mask"} out
+//   export CONFIG.yaml [--out FILE]             the run as a Python script for Hugging Face's Trainer
 //   golden DIR [--device D]                     forward pass and 5-step training trace of a golden checkpoint
 //   schema                                      the config file's JSON Schema
 //
 // Exit codes: 0 success, 1 a user error (one line on stderr), 2 an internal error.
+import { releaseGpu } from './core/backends/webgpu';
 import { isUserError } from './core/errors';
 import { COMMANDS, usage } from './cli/commands';
 
@@ -50,9 +52,12 @@ process.on('unhandledRejection', (error) => {
   report(error);
   process.exit();
 });
-/** Ends the process once stdout has drained: a live Dawn instance (WebGPU) would keep it running. */
+/**
+ * Ends the process once stdout has drained (a live Dawn instance would keep it running), after the
+ * GPU device, if any, is released in order.
+ */
 function exit(code: number): void {
-  process.stdout.write('', () => process.exit(code));
+  void releaseGpu().finally(() => process.stdout.write('', () => process.exit(code)));
 }
 
 main(process.argv.slice(2)).then(exit, (error) => {

@@ -167,7 +167,7 @@ test(
       device: 'webgpu',
     });
     const result = cli(['train', file]);
-    assert.equal(result.status, 1, result.stderr);
+    assert.equal(result.status, 1, `signal ${result.signal}, error ${result.error?.message}: ${result.stderr}`);
     assert.match(
       result.stderr,
       /error: GPU out of memory with per_device_train_batch_size 64.*exceeds the max buffer size/,

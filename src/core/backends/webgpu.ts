@@ -46,6 +46,7 @@ interface Device {
   addEventListener?(type: 'uncapturederror', listener: (event: { error: { message: string } }) => void): void;
   onuncapturederror?: ((event: { error: { message: string } }) => void) | null;
   destroy(): void;
+  queue: { onSubmittedWorkDone(): Promise<void> };
 }
 
 interface Gpu {
@@ -183,8 +184,28 @@ export async function registerWebGpuBackend(tf: typeof TfCore, allowSoftware: bo
   require('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to initialize');
   await tf.ready();
-  watchDevice((tf.backend() as unknown as { device: Device }).device);
+  const device = (tf.backend() as unknown as { device: Device }).device;
+  watchDevice(device);
+  activeDevice = device;
   return chosen;
+}
+
+let activeDevice: Device | undefined;
+
+/**
+ * Before the process exits: lets the GPU finish what was submitted, then destroys the device.
+ * Left to the exit's teardown, a device that has just failed an allocation was seen to crash
+ * Dawn (SIGSEGV), losing the exit code of a run that had already reported its error.
+ */
+export async function releaseGpu(timeoutMs = 10_000): Promise<void> {
+  const device = activeDevice;
+  if (!device) return;
+  activeDevice = undefined;
+  await Promise.race([
+    device.queue.onSubmittedWorkDone().catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+  ]);
+  device.destroy();
 }
 
 function watchDevice(device: Device): void {
