@@ -188,6 +188,19 @@ export class ConfigLanguage implements vscode.Disposable {
             i === 0,
           ),
         );
+      if (problem.code === 'model-unavailable') {
+        const create = new vscode.CodeAction(
+          'Create a small DistilBERT from scratch here (and learning_rate 1e-3)',
+          vscode.CodeActionKind.QuickFix,
+        );
+        create.command = {
+          command: COMMANDS.createSmallModel,
+          title: create.title,
+          arguments: [document.uri],
+        };
+        create.diagnostics = [diagnostic];
+        actions.push(create);
+      }
       if (problem.fix.removeKey) {
         const line = document.lineAt(problemRange.start.line);
         action(

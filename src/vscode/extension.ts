@@ -40,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.commands.registerCommand(COMMANDS.cancelTraining, (uri?: vscode.Uri) => features().cancelTraining(uri)),
     vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => features().showResults(uri)),
     vscode.commands.registerCommand(COMMANDS.exportScript, (uri?: vscode.Uri) => features().exportScript(uri)),
+    vscode.commands.registerCommand(COMMANDS.createSmallModel, (uri: vscode.Uri) => features().createSmallModel(uri)),
     vscode.languages.registerCompletionItemProvider(
       selector,
       { provideCompletionItems: (document, position) => features().language.complete(document, position) },

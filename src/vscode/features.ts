@@ -6,6 +6,7 @@ import type * as vscode from 'vscode';
 import type { RunState } from '../run/protocol';
 import { ConfigLanguage } from './configLanguage';
 import { exportScript } from './exportScript';
+import { createSmallModel } from './smallModel';
 import { fineTune } from './fineTune';
 import { RunManager } from './runManager';
 import { RunPanel } from './runPanel';
@@ -46,6 +47,10 @@ export class EditorFeatures {
 
   exportScript(config?: vscode.Uri) {
     return exportScript(config);
+  }
+
+  createSmallModel(config: vscode.Uri) {
+    return createSmallModel(this.context.extensionUri, config);
   }
 
   /** A run panel VS Code brings back after a window reload. */

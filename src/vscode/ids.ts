@@ -6,6 +6,7 @@ export const COMMANDS = {
   cancelTraining: 'distilbertFinetuner.cancelTraining',
   showResults: 'distilbertFinetuner.showResults',
   exportScript: 'distilbertFinetuner.exportScript',
+  createSmallModel: 'distilbertFinetuner.createSmallModel',
 } as const;
 
 export const LANGUAGE_ID = 'finetune-yaml';

@@ -44,6 +44,7 @@ for (const [target, dawn] of Object.entries(TARGETS)) {
       'dist/cli.js',
       'dist/webview.js',
       'media/panel.css',
+      'media/bert-base-uncased-vocab.txt',
       'schemas/finetune.schema.json',
       'syntaxes/finetune-yaml.tmLanguage.json',
       'language-configuration.json',

@@ -204,6 +204,37 @@ export default function (): void {
       assert.match(fs.readFileSync(workspacePath('requirements.txt'), 'utf8'), /^transformers>=5,<6$/m);
     });
 
+    test('a hub model that cannot be had is a warning whose quick fixes use a local folder or create a small model from scratch', async () => {
+      const document = await openConfig(
+        'offline.finetune.yaml',
+        'model: acme/not-cached-model\ntrain_file: reviews.csv\noutput_dir: offline-out\n',
+      );
+      const warning = await waitFor('the model warning', () =>
+        diagnosticsOf(document).find((d) => d.code === 'model-unavailable'),
+      );
+      assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
+      assert.equal(textAt(document, warning), 'acme/not-cached-model');
+      assert.match(warning.message, /HF_HUB_OFFLINE=1 forbids downloading/);
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        document.uri,
+        warning.range,
+      );
+      assert.ok(
+        actions.some((a) => a.title === 'Change to `./tiny-model`'),
+        'the local folder',
+      );
+      const create = actions.find((a) => a.title.startsWith('Create a small DistilBERT from scratch'));
+      assert.ok(create?.command, 'the from-scratch model');
+      await vscode.commands.executeCommand(create.command.command, ...(create.command.arguments ?? []));
+      assert.ok(fs.existsSync(workspacePath('small-model', 'config.json')), 'a model folder');
+      assert.ok(fs.existsSync(workspacePath('small-model', 'vocab.txt')));
+      assert.ok(!fs.existsSync(workspacePath('small-model', 'model.safetensors')), 'no weights: from scratch');
+      assert.match(document.getText(), /^model: \.\/small-model$/m);
+      assert.match(document.getText(), /^learning_rate: 0\.001$/m);
+      await waitFor('the warning to go', () => !diagnosticsOf(document).some((d) => d.code === 'model-unavailable'));
+    });
+
     test('a changed dataset re-validates open configs', async () => {
       fs.writeFileSync(workspacePath('changing.csv'), 'text,label\na,b\nc,d\n');
       const document = await openConfig('changing.finetune.yaml', 'train_file: changing.csv\ntext_column: review\n');

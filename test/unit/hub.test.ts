@@ -296,7 +296,7 @@ test('before a run, a hub model is said to be cached, to download (with its size
   assert.equal(text.slice(...problem.range), 'distilbert-base-uncased');
   assert.match(
     problem.message,
-    /^`model` distilbert-base-uncased is not in the Hugging Face cache and cannot be downloaded from 127\.0\.0\.1:9: cannot reach it .*\. Training would stop at the download\. Use a local model folder \(\.\/small-model\)\.$/,
+    /^`model` distilbert-base-uncased is not in the Hugging Face cache and cannot be downloaded from 127\.0\.0\.1:9: cannot reach it .*\. Training would stop at the download\. Use a local model folder \(\.\/small-model\), or create a small one from scratch\.$/,
   );
   assert.deepEqual(problem.fix?.replaceValue, ['./small-model']);
   assert.equal(modelUnavailableProblem(text, REPO, download, editorEnvironment(configDir)), undefined);

@@ -29,15 +29,16 @@ export function modelUnavailableProblem(
   const entry = parseConfig(text).entries.find((e) => e.key === 'model');
   const folders = localModelFolders(env);
   const instead = folders.length
-    ? `Use a local model folder (${folders.join(', ')})`
-    : 'Put a model folder (config.json, vocab.txt, and model.safetensors for pretrained weights) next to this config and name it here';
+    ? `Use a local model folder (${folders.join(', ')}), or create a small one from scratch`
+    : 'Create a small model from scratch (a quick fix), or put a model folder (config.json, vocab.txt, model.safetensors) next to this config';
   return {
     severity: 'warning',
     code: 'model-unavailable',
     key: 'model',
     range: entry?.valueRange ?? [0, 0],
     message: `\`model\` ${model} is not in the Hugging Face cache and cannot be downloaded from ${host(availability.endpoint)}: ${availability.why}. Training would stop at the download. ${instead}.`,
-    fix: folders.length ? { replaceValue: folders.map((f) => formatValue(f)) } : undefined,
+    // The editor adds "create a small model from scratch" to these.
+    fix: { replaceValue: folders.map((f) => formatValue(f)) },
   };
 }
 
