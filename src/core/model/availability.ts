@@ -3,14 +3,16 @@
 // is the validator's business; for a hub id this looks in the Hugging Face cache (file reads) and
 // otherwise asks the hub how large the download is (one small request, no download code loaded).
 import {
-  CONFIG_NAME,
-  SAFE_WEIGHTS_NAME,
-  SPECIAL_TOKENS_MAP_NAME,
-  TOKENIZER_CONFIG_NAME,
-  TOKENIZER_NAME,
-  VOCAB_NAME,
-} from '../outputNames';
-import { cachedSnapshot, describeError, hubOptionsFromEnv, isConnectionError, type HubOptions } from './hubCache';
+  OPTIONAL_FILES,
+  REQUIRED_FILES,
+  TOKENIZER_FILES,
+  WEIGHT_FILES,
+  cachedSnapshot,
+  describeError,
+  hubOptionsFromEnv,
+  isConnectionError,
+  type HubOptions,
+} from './hubCache';
 
 export type ModelAvailability =
   | { kind: 'cached'; commit: string; cacheDir: string }
@@ -18,14 +20,8 @@ export type ModelAvailability =
   /** Neither cached nor obtainable: offline by setting, unreachable, unknown or not allowed. */
   | { kind: 'unavailable'; endpoint: string; why: string };
 
-const PROBED_FILES = [
-  CONFIG_NAME,
-  SAFE_WEIGHTS_NAME,
-  TOKENIZER_NAME,
-  VOCAB_NAME,
-  TOKENIZER_CONFIG_NAME,
-  SPECIAL_TOKENS_MAP_NAME,
-];
+/** Every file a run may fetch: their sizes make the download's. */
+const PROBED_FILES = [...REQUIRED_FILES, ...WEIGHT_FILES, ...TOKENIZER_FILES, ...OPTIONAL_FILES];
 
 /** Where the hub model `repo` would come from, and at what cost. */
 export async function modelAvailability(
