@@ -13,6 +13,9 @@ import { runMain } from './runMain';
 export async function main(argv: string[]): Promise<void> {
   const [device, mode, batchText, seqText, repeatsText, warmupText = '1'] = argv;
   const backend = await loadBackend(device as Device);
+  // Backend flags to compare, e.g. TFJS_FLAGS='{"WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE":64}'.
+  const flags = JSON.parse(process.env.TFJS_FLAGS ?? '{}') as Record<string, number | boolean>;
+  for (const [name, value] of Object.entries(flags)) tf.env().set(name, value);
   const config = parseDistilBertConfig({ num_labels: 2 });
   const specs = parameterSpecs(config);
   const params = new Map(
@@ -55,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
   process.stdout.write(
-    `${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, seconds: times, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20) })}\n`,
+    `${JSON.stringify({ kind: `${mode} ${B}x${T}`, engine: backend.backend, device: backend.device, seconds: times, median_seconds: median, tokens_per_second: (B * T) / median, repeats: times.length, peak_rss_mb: Math.round(peak / 2 ** 20), ...(Object.keys(flags).length ? { flags } : {}) })}\n`,
   );
 }
 

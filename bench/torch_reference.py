@@ -70,7 +70,7 @@ class DistilBertForSequenceClassification(nn.Module):
                 module.bias.data.zero_()
 
     def forward(self, ids, mask):
-        positions = torch.arange(ids.shape[1])
+        positions = torch.arange(ids.shape[1], device=ids.device)
         x = self.dropout(self.embeddings_norm(self.word_embeddings(ids) + self.position_embeddings(positions)))
         for layer in self.layers:
             x = layer(x, mask)
@@ -104,6 +104,9 @@ def make_optimizer(model, steps):
     return optimizer, scheduler
 
 
+DEVICE_NAME = "cpu"  # set by --device
+
+
 def measure(name, fn, repeats, warmup, tokens):
     for _ in range(warmup):
         fn()
@@ -111,9 +114,11 @@ def measure(name, fn, repeats, warmup, tokens):
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        if DEVICE_NAME != "cpu":
+            torch.cuda.synchronize()  # a CUDA call returns before its kernels have run
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    print(json.dumps({"kind": name, "engine": "pytorch", "seconds": times, "median_seconds": median, "tokens_per_second": tokens / median, "repeats": repeats, "threads": torch.get_num_threads()}), flush=True)
+    print(json.dumps({"kind": name, "engine": "pytorch", "seconds": times, "median_seconds": median, "tokens_per_second": tokens / median, "repeats": repeats, "threads": torch.get_num_threads(), "device": DEVICE_NAME}), flush=True)
 
 
 # --- a plain-Python BertTokenizer (uncased), as transformers' slow tokenizer ---------------------
@@ -233,6 +238,7 @@ def main():
     parser.add_argument("--out", default="/tmp")
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: all cores)")
+    parser.add_argument("--device", default="cpu", help="step and infer: cpu, or cuda on a GPU machine (fp32, no TF32)")
     args = parser.parse_args()
     # OpenBLAS runs its own threads on every core either way; torch's intra-op threads are set here
     # (the benchmark measures both settings and keeps the faster: on 2 cores they oversubscribe).
@@ -245,10 +251,15 @@ def main():
     if args.mode == "epoch":
         epoch(args)
         return
-    model = DistilBertForSequenceClassification(**BASE)
-    ids = torch.randint(1000, 30000, (args.batch, args.seq))
-    mask = torch.ones(args.batch, args.seq, dtype=torch.long)
-    labels = torch.randint(0, 2, (args.batch,))
+    global DEVICE_NAME
+    if args.device != "cpu":
+        torch.backends.cuda.matmul.allow_tf32 = False  # fp32 as ours computes it
+        torch.backends.cudnn.allow_tf32 = False
+        DEVICE_NAME = torch.cuda.get_device_name()
+    model = DistilBertForSequenceClassification(**BASE).to(args.device)
+    ids = torch.randint(1000, 30000, (args.batch, args.seq), device=args.device)
+    mask = torch.ones(args.batch, args.seq, dtype=torch.long, device=args.device)
+    labels = torch.randint(0, 2, (args.batch,), device=args.device)
     tokens = args.batch * args.seq
     if args.mode == "step":
         model.train()

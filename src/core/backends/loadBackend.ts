@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { UserError } from '../errors';
 import { loadAddon } from '../native/addon';
 import { useKernels } from '../kernels/activeKernels';
+import { webgpuKernels } from '../kernels/webgpuKernels';
 import { tfjsKernels } from '../kernels/tfjsKernels';
 import { nativeKernels } from '../native/nativeKernels';
 import { NATIVE_BACKEND, registerNativeBackend } from '../native/nativeTfjsBackend';
@@ -107,8 +108,7 @@ export async function loadBackend(device: BackendChoice, options: BackendOptions
   // The one place the kernels are chosen: the addon's on the native backend, tfjs ops elsewhere.
   const addon = info.backend === NATIVE_BACKEND ? loadAddon().addon : undefined;
   if (addon) useKernels(nativeKernels(addon));
-  else if (info.backend === 'webgpu')
-    useKernels({ ...tfjsKernels, name: 'TensorFlow.js ops on WebGPU', sequenceMultiple: 16 });
+  else if (info.backend === 'webgpu') useKernels(webgpuKernels());
   else useKernels(tfjsKernels);
   loaded = { ...info, skipped };
   return loaded;

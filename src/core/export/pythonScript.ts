@@ -37,7 +37,6 @@ export const TRAINING_ARGUMENT_KEYS = [
 export const REQUIREMENTS = [
   'transformers>=5,<6',
   'torch>=2.4,<3',
-  'datasets>=4,<5',
   'accelerate>=1.2,<2',
   'safetensors>=0.4,<1',
   'scikit-learn>=1.5,<2',
@@ -291,14 +290,21 @@ def load_data():
     return [encoded[i] for i in train], [encoded[i] for i in validation], labels
 
 
+def has_weights(model_name):
+    """A hub id has weights; a local folder only when it holds a checkpoint."""
+    if not os.path.isdir(model_name):
+        return True
+    return any(os.path.exists(os.path.join(model_name, name)) for name in ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"))
+
+
 # --- Training --------------------------------------------------------------------------------
 
 
 def main():
     import numpy as np
-    from datasets import Dataset
     from sklearn.metrics import accuracy_score, f1_score
     from transformers import (
+        AutoConfig,
         AutoModelForSequenceClassification,
         AutoTokenizer,
         DataCollatorWithPadding,
@@ -317,24 +323,21 @@ def main():
     train, validation, labels = load_data()
     model_name = CONFIG["model"] if not os.path.isdir(os.path.join(HERE, CONFIG["model"])) else os.path.join(HERE, CONFIG["model"])
     tokenizer = AutoTokenizer.from_pretrained(model_name)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_name,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
+    heads = {"num_labels": len(labels), "id2label": dict(enumerate(labels)), "label2id": {label: i for i, label in enumerate(labels)}}
+    if has_weights(model_name):
+        model = AutoModelForSequenceClassification.from_pretrained(model_name, **heads)
+    else:
+        # A model folder with a config and no weights trains from scratch, as in the extension
+        # (PyTorch draws its own initial weights).
+        model = AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(model_name, **heads))
 
     def dataset(examples):
-        has_pair = CONFIG["text_pair_column"] is not None
-        columns = {"text": [t for t, _, _ in examples], "label": [l for _, _, l in examples]}
-        if has_pair:
-            columns["text_pair"] = [p for _, p, _ in examples]
-
-        def tokenize(batch):
-            pair = batch["text_pair"] if has_pair else None
-            return tokenizer(batch["text"], pair, truncation=True, max_length=CONFIG["max_length"])
-
-        return Dataset.from_dict(columns).map(tokenize, batched=True)
+        """Tokenized examples as a list of features: the Trainer takes any sequence, and the
+        collator pads each batch to its longest example, as the extension does."""
+        texts = [t for t, _, _ in examples]
+        pairs = [p for _, p, _ in examples] if CONFIG["text_pair_column"] else None
+        encoded = tokenizer(texts, pairs, truncation=True, max_length=CONFIG["max_length"])
+        return [{**{key: values[i] for key, values in encoded.items()}, "labels": label} for i, (_, _, label) in enumerate(examples)]
 
     def compute_metrics(prediction):
         predicted = np.argmax(prediction.predictions, axis=-1)
@@ -361,7 +364,7 @@ def main():
     trainer.log_metrics("eval", metrics)
     trainer.save_metrics("eval", metrics)
     trainer.save_state()
-    trainer.create_model_card(dataset_name=os.path.basename(CONFIG["train_file"]))
+    trainer.create_model_card(dataset=os.path.basename(CONFIG["train_file"]))
 
 
 if __name__ == "__main__":

@@ -68,7 +68,8 @@ export const tfjsKernels: Kernels = {
     const qHeads = tf.mul(splitHeads(q, B, Tq, H, dh), scale) as Tensor4D; //   [B,H,Tq,dh]
     const kT = tf.transpose(tf.reshape(k, [B, T, H, dh]), [0, 2, 3, 1]); //     [B,H,dh,T]
     const weights = tf.softmax(tf.add(tf.matMul(qHeads, kT), tf.reshape(keyMask, [B, 1, 1, T]))) as Tensor4D;
-    const dropMask = dropout ? dropoutMask(weights.shape, dropout.rate, dropout.seed) : undefined;
+    // this.dropoutMask: a backend's kernels may draw masks their own way (webgpuKernels.ts).
+    const dropMask = dropout ? this.dropoutMask(weights.shape, dropout.rate, dropout.seed) : undefined;
     const weightsUsed = dropMask ? (tf.mul(weights, dropMask) as Tensor4D) : weights;
     const context = mergeHeads(tf.matMul(weightsUsed, splitHeads(v, B, T, H, dh)), B, Tq, H * dh);
     const cache: AttentionCache = { shape, q, k, v, weights, weightsUsed, dropMask };
