@@ -2,11 +2,8 @@
 //   node out/bench/engine.js <backend> <train|infer> <batch> <seq> <repeats> [warmup]
 // Prints one JSON line per measurement, with the median step time.
 import { loadBackend, type Device } from '../src/core/backends/loadBackend';
-import { DistilBertForSequenceClassification, type EncodedBatch } from '../src/core/model/distilbert';
-import { parseDistilBertConfig } from '../src/core/model/distilbertConfig';
-import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from '../src/core/model/parameters';
-import { AdamW } from '../src/core/train/optimizer';
 import { optimizerStep } from '../src/core/train/step';
+import { baseModelAndBatch } from './baseModel';
 import { tf } from '../src/core/tf';
 import { runMain } from './runMain';
 
@@ -16,25 +13,9 @@ export async function main(argv: string[]): Promise<void> {
   // Backend flags to compare, e.g. TFJS_FLAGS='{"WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE":64}'.
   const flags = JSON.parse(process.env.TFJS_FLAGS ?? '{}') as Record<string, number | boolean>;
   for (const [name, value] of Object.entries(flags)) tf.env().set(name, value);
-  const config = parseDistilBertConfig({ num_labels: 2 });
-  const specs = parameterSpecs(config);
-  const params = new Map(
-    specs.map((s) => [
-      s.name,
-      tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32'),
-    ]),
-  );
-  const model = new DistilBertForSequenceClassification(config, params);
   const B = Number(batchText);
   const T = Number(seqText);
-  const batch: EncodedBatch = {
-    inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 29000)),
-    attentionMask: new Int32Array(B * T).fill(1),
-    batchSize: B,
-    seqLength: T,
-  };
-  const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
-  const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+  const { model, batch, labels, optimizer } = baseModelAndBatch(B, T);
   let step = 0;
   // Each call ends when its results are back on the CPU (on a GPU, when the queue has run).
   const once = async () => {

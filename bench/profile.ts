@@ -1,36 +1,15 @@
 // Which kernels take the time: `node out/bench/profile.js <backend> <train|infer> <batch> <seq>`.
 // Prints the kernels by total milliseconds (tf.profile), for one step after a warm-up step.
 import { loadBackend, type BackendChoice } from '../src/core/backends/loadBackend';
-import { DistilBertForSequenceClassification, type EncodedBatch } from '../src/core/model/distilbert';
-import { parseDistilBertConfig } from '../src/core/model/distilbertConfig';
-import { fromCheckpointLayout, initialValues, memoryShape, parameterSpecs } from '../src/core/model/parameters';
-import { AdamW } from '../src/core/train/optimizer';
 import { optimizerStep } from '../src/core/train/step';
+import { baseModelAndBatch } from './baseModel';
 import { tf } from '../src/core/tf';
 
 async function main([device, mode, batchText, seqText]: string[]): Promise<void> {
   await loadBackend(device as BackendChoice);
-  const config = parseDistilBertConfig({ num_labels: 2 });
-  const specs = parameterSpecs(config);
-  const model = new DistilBertForSequenceClassification(
-    config,
-    new Map(
-      specs.map((s) => [
-        s.name,
-        tf.tensor(fromCheckpointLayout(s, initialValues(s, config, 0)), memoryShape(s), 'float32'),
-      ]),
-    ),
-  );
   const B = Number(batchText);
   const T = Number(seqText);
-  const batch: EncodedBatch = {
-    inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 29000)),
-    attentionMask: new Int32Array(B * T).fill(1),
-    batchSize: B,
-    seqLength: T,
-  };
-  const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
-  const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+  const { model, batch, labels, optimizer } = baseModelAndBatch(B, T);
   const once = async () => {
     if (mode === 'train') await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1);
     else model.logits(batch).dispose();
