@@ -1,12 +1,8 @@
 // `predict --model DIR|HUB_ID --text T [--text T ...] [--json] [--device D]`: the label and class
 // probabilities of each text, from a fine-tuned model.
 import { UserError } from '../core/errors';
-import { disposeModel, loadModel } from '../core/model/modelFolder';
-import { resolveModel } from '../core/model/hub';
-import { BertTokenizer } from '../core/text/tokenizer';
-import { tf } from '../core/tf';
 import { loadBackend } from '../core/backends/loadBackend';
-import { padBatch } from '../core/train/batches';
+import { Classifier } from '../core/inference/classifier';
 import { DEVICE_OPTION, deviceOf, parse } from './args';
 
 export async function predictCommand(args: string[]): Promise<number> {
@@ -23,31 +19,20 @@ export async function predictCommand(args: string[]): Promise<number> {
   const texts = values.text ?? [];
   if (texts.length === 0) throw new UserError('predict needs at least one --text');
   await loadBackend(deviceOf(values.device));
-  const { folder } = await resolveModel(values.model, { onLog: (t) => process.stderr.write(`${t}\n`) });
-  const { model, fromScratch, newlyInitialized } = loadModel(folder, { seed: 0, displayName: values.model });
-  if (fromScratch || newlyInitialized.length > 0)
+  const classifier = await Classifier.load(values.model, (t) => process.stderr.write(`${t}\n`));
+  if (classifier.untrained)
     process.stderr.write(`warning: ${values.model} has no trained classification head; its predictions are random.\n`);
-  const tokenizer = BertTokenizer.fromFolder(folder);
-  const maxLength = Math.min(model.config.max_position_embeddings, tokenizer.settings.modelMaxLength);
-  const labels = Object.keys(model.config.id2label)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((id) => model.config.id2label[id]);
-  const encoded = texts.map((t) => tokenizer.encode(t, undefined, { maxLength }).inputIds);
-  const softmax = tf.tidy(() => tf.softmax(model.logits(padBatch(encoded, tokenizer.padId, maxLength))));
-  const probabilities = (await softmax.array()) as number[][];
-  softmax.dispose();
-  disposeModel(model);
-  texts.forEach((text, i) => {
-    const p = probabilities[i];
-    const best = p.indexOf(Math.max(...p));
+  const results = await classifier.classify(texts);
+  classifier.dispose();
+  for (const { text, label, score, probabilities } of results) {
     if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({ text, label: labels[best], score: p[best], probabilities: Object.fromEntries(labels.map((l, j) => [l, p[j]])) })}\n`,
-      );
+      process.stdout.write(`${JSON.stringify({ text, label, score, probabilities })}\n`);
     } else {
-      const others = labels.map((l, j) => `${l} ${p[j].toFixed(4)}`).join(', ');
-      process.stdout.write(`${labels[best]}\t${p[best].toFixed(4)}\t(${others})\t${text}\n`);
+      const others = Object.entries(probabilities)
+        .map(([l, p]) => `${l} ${p.toFixed(4)}`)
+        .join(', ');
+      process.stdout.write(`${label}\t${score.toFixed(4)}\t(${others})\t${text}\n`);
     }
-  });
+  }
   return 0;
 }
