@@ -1,7 +1,7 @@
-// Bundles the five entry points of the extension, and the test suites.
+// Bundles the six entry points of the extension, and the test suites.
 //
 //   node esbuild.mjs               all bundles (extension, worker, CLI, webview, tests), with source maps
-//   node esbuild.mjs --production  only the five shipped bundles, minified, no source maps
+//   node esbuild.mjs --production  only the six shipped bundles, minified, no source maps
 //   node esbuild.mjs --watch       rebuild on change
 //
 // TensorFlow.js stays external in the worker and the CLI: the native backends
@@ -56,6 +56,8 @@ const shipped = [
   { ...node, entryPoints: ['src/vscode/features.ts'], outfile: 'dist/features.js', external: ['vscode'] },
   // The training worker, forked by the extension.
   { ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: tfjsExternal },
+  // The model worker: a fine-tuned model kept loaded for Classify, Predict Labels and Evaluate.
+  { ...node, entryPoints: ['src/worker/modelWorker.ts'], outfile: 'dist/modelWorker.js', external: tfjsExternal },
   // The headless CLI over the same core.
   {
     ...node,

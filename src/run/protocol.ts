@@ -4,6 +4,7 @@
 // (src/core/train/events.ts); this file adds the envelope (the run id) and the messages that only
 // the extension, the worker and the page exchange.
 import type { TrainingConfig } from '../core/config/schema';
+import type { Classification, FileEvaluation, PredictFileResult } from '../core/inference/results';
 import {
   RUN_EVENT_TYPES,
   type EvaluationEvent,
@@ -18,6 +19,7 @@ import {
 
 export type { Backend } from '../core/backends/backendName';
 export type { ClassMetrics, FinalMetrics, Phase, RunEvent } from '../core/train/events';
+export type { Classification, FileEvaluation, PredictFileResult };
 
 interface RunMessage {
   run_id: string;
@@ -115,5 +117,50 @@ export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
   const { type, run_id } = value as { type?: unknown; run_id?: unknown };
   return typeof run_id === 'string' && typeof type === 'string' && (RUN_EVENT_TYPES as readonly string[]).includes(type)
     ? (value as WorkerMessage)
+    : undefined;
+}
+
+// --- The model worker (dist/modelWorker.js): a fine-tuned model kept loaded for the editor ----
+
+/** Host -> model worker. Each request has an id that its answer carries. */
+export type ModelRequest =
+  | { type: 'classify'; id: number; model: string; texts: string[] }
+  | { type: 'predictFile'; id: number; model: string; file: string; text_column?: string }
+  | { type: 'evaluateFile'; id: number; model: string; file: string; text_column?: string; label_column?: string }
+  | { type: 'cancel'; id: number };
+
+/** What every answer says of the model that gave it. */
+export interface ModelAnswer {
+  id: number;
+  /** The backend, as the CLI says it ("native CPU kernels (OpenBLAS ...)"). */
+  backend: string;
+  /** Seconds spent loading the model for this request: 0 when it was loaded already. */
+  load_seconds: number;
+  /** The model has no trained classification head: its predictions are random. */
+  untrained: boolean;
+}
+
+/** Model worker -> host. */
+export type ModelResponse =
+  | { type: 'progress'; id: number; done: number; total: number }
+  | ({ type: 'classified'; results: Classification[] } & ModelAnswer)
+  | ({ type: 'predicted'; result: PredictFileResult } & ModelAnswer)
+  | ({ type: 'evaluated'; evaluation: FileEvaluation } & ModelAnswer)
+  | { type: 'error'; id: number; message: string; hint?: string; cancelled?: boolean };
+
+const MODEL_RESPONSE_TYPES = new Set<ModelResponse['type']>([
+  'progress',
+  'classified',
+  'predicted',
+  'evaluated',
+  'error',
+]);
+
+/** A message from the model worker, or undefined when it is not one. */
+export function parseModelResponse(value: unknown): ModelResponse | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { type, id } = value as { type?: unknown; id?: unknown };
+  return typeof id === 'number' && typeof type === 'string' && MODEL_RESPONSE_TYPES.has(type as ModelResponse['type'])
+    ? (value as ModelResponse)
     : undefined;
 }

@@ -41,6 +41,7 @@ for (const [target, dawn] of Object.entries(TARGETS)) {
       'dist/extension.js',
       'dist/features.js',
       'dist/worker.js',
+      'dist/modelWorker.js',
       'dist/cli.js',
       'dist/webview.js',
       'media/panel.css',

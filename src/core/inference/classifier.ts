@@ -7,15 +7,9 @@ import { disposeModel, loadModel } from '../model/modelFolder';
 import { BertTokenizer } from '../text/tokenizer';
 import { tf } from '../tf';
 import { padBatch } from '../train/batches';
+import type { Classification } from './results';
 
-export interface Classification {
-  text: string;
-  label: string;
-  /** The predicted label's probability. */
-  score: number;
-  /** Every class's probability, in the model's label order. */
-  probabilities: Record<string, number>;
-}
+export type { Classification } from './results';
 
 /** Texts classified per forward pass. */
 const BATCH = 32;
@@ -70,6 +64,8 @@ export class Classifier {
           probabilities: Object.fromEntries(this.labels.map((label, j) => [label, p[j]])),
         });
       });
+      // A turn of the event loop between batches, so that a cancel message can arrive.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       onBatch(results.length);
     }
     return results;

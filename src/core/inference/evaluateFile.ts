@@ -3,10 +3,10 @@
 import * as path from 'node:path';
 import { chooseColumns, encodeLabelledFile } from '../data/dataset';
 import { overlapWarning, overlapWithTraining, readTrainingData } from '../data/trainingData';
-import type { FinalMetrics } from '../train/events';
 import { evaluateModel } from '../train/evaluate';
 import type { F1Average } from '../train/metrics';
 import type { Classifier } from './classifier';
+import type { FileEvaluation } from './results';
 
 export interface EvaluateFileOptions {
   textColumn?: string;
@@ -14,19 +14,6 @@ export interface EvaluateFileOptions {
   f1Average?: F1Average;
   batchSize?: number;
   maxLength?: number;
-}
-
-export interface FileEvaluation {
-  metrics: FinalMetrics;
-  runtime: number;
-  examples: number;
-  columns: { text: string; label: string };
-  /** What was guessed (columns) and what was skipped, one line each. */
-  notes: string[];
-  /** What the file shares with the model's training data, when its output folder records that. */
-  trainingOverlap?: { sameFile: boolean; texts: number };
-  /** Set when the file is the model's training file or shares texts with its training split. */
-  warning?: string;
 }
 
 export async function evaluateFile(

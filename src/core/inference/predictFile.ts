@@ -6,21 +6,14 @@ import { guessColumns } from '../data/columns';
 import { formatOf, readColumnsSync, readRows, type DatasetRow } from '../data/readers';
 import { UserError } from '../errors';
 import { writeFileAtomic } from '../files';
-import type { Classification, Classifier } from './classifier';
+import type { Classifier } from './classifier';
+import type { Classification, PredictFileResult } from './results';
 
 export interface PredictFileOptions {
   /** The column with the texts; guessed (the longest strings) when not given. */
   textColumn?: string;
   /** Rows done so far, after each batch; throwing from it stops the run (nothing is written). */
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface PredictFileResult {
-  output: string;
-  rows: number;
-  textColumn: string;
-  /** The names of the two added columns. */
-  columns: { label: string; score: string };
 }
 
 /** `reviews.csv` -> `reviews.predictions.csv`. */
