@@ -103,10 +103,19 @@ const PHASE_TEXT: Record<RunState['phase'], string> = {
 
 function header(s: RunState): HTMLElement {
   const started = s.started;
+  const evaluation = s.evaluation;
   return h(
     'div',
     {},
-    h('h1', {}, s.title, ' ', tag(PHASE_TEXT[s.phase])),
+    h('h1', {}, s.title, ' ', tag(evaluation ? 'Evaluated' : PHASE_TEXT[s.phase])),
+    evaluation &&
+      h(
+        'p',
+        { class: 'facts' },
+        `${s.model} · ${evaluation.backend} · ${evaluation.examples} labelled examples of ${evaluation.file}`,
+      ),
+    evaluation?.warning &&
+      h('p', { class: 'banner', role: 'status' }, h('strong', {}, 'Not held out: '), evaluation.warning),
     started &&
       h(
         'p',
@@ -207,7 +216,7 @@ function actions(s: RunState): HTMLElement {
     );
   // A failed run's way out is in its config: the problem underlined there, with quick fixes.
   if (s.failed) row.append(button('Open config', send('openConfig'), 'primary'));
-  if (!running(s)) row.append(button('Run again', send('runAgain')));
+  if (!running(s) && !s.evaluation) row.append(button('Run again', send('runAgain')));
   return row;
 }
 
@@ -300,15 +309,23 @@ function final(s: RunState): HTMLElement | undefined {
     'div',
     {},
     divider(),
-    h('h2', {}, 'Final metrics'),
+    h('h2', {}, s.evaluation ? `Metrics on ${basename(s.evaluation.file)}` : 'Final metrics'),
     h(
       'dl',
       { class: 'stats final-metrics' },
       ...stat('Accuracy', four(m.eval_accuracy)),
       ...stat(`F1 (${m.f1_average})`, four(m.eval_f1)),
-      ...stat('Validation loss', four(m.eval_loss)),
-      ...stat('Training loss', four(m.train_loss)),
-      ...stat('Training time', duration(m.train_runtime)),
+      ...(s.evaluation
+        ? [
+            ...stat('Loss', four(m.eval_loss)),
+            ...stat('Examples', String(s.evaluation.examples)),
+            ...stat('Time', duration(s.evaluation.runtime)),
+          ]
+        : [
+            ...stat('Validation loss', four(m.eval_loss)),
+            ...stat('Training loss', four(m.train_loss)),
+            ...stat('Training time', duration(m.train_runtime)),
+          ]),
     ),
     m.per_class.length > 0 && h('h3', {}, 'Per class'),
     m.per_class.length > 0 &&
@@ -326,7 +343,7 @@ function final(s: RunState): HTMLElement | undefined {
         m.confusion_matrix.map((row, i) => [labels[i], ...row.map(String)]),
         `minmax(8em, 2fr) ${labels.map(() => 'minmax(5em, 1fr)').join(' ')}`,
       ),
-    h('p', { class: 'facts' }, `Model, tokenizer and model card: ${s.final.outputDir}`),
+    h('p', { class: 'facts' }, `${s.evaluation ? 'Model' : 'Model, tokenizer and model card'}: ${s.final.outputDir}`),
   );
 }
 
@@ -338,4 +355,9 @@ function logTail(s: RunState): HTMLElement | undefined {
     h('summary', {}, `Log (${s.log.length} lines)`),
     h('pre', { class: 'log' }, s.log.map((l) => `${l.level === 'info' ? '' : `${l.level}: `}${l.text}`).join('\n')),
   );
+}
+
+/** The last segment of a path (POSIX or Windows). */
+function basename(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
 }

@@ -74,6 +74,8 @@ export interface RunState {
   final?: { metrics: FinalMetrics; outputDir: string; modelCard: string };
   cancelled?: { step: number; checkpoint?: string };
   failed?: { message: string; hint?: string; lastOutput?: string };
+  /** Set when the panel shows an evaluation of a saved model on a file (Evaluate), not a training run. */
+  evaluation?: { file: string; examples: number; runtime: number; backend: string; warning?: string };
   /** Wall-clock start of the run, ms since the epoch. */
   startedAt: number;
   endedAt?: number;

@@ -6,9 +6,10 @@ import * as vscode from 'vscode';
 import type { EditorFeatures } from './features';
 import { COMMANDS, LANGUAGE_ID, RUN_PANEL_VIEW_TYPE } from './ids';
 
-/** What activate() returns: for the integration tests, the run manager (loaded on first access). */
+/** What activate() returns: for the integration tests, the run manager and the model commands (loaded on first access). */
 export interface ExtensionApi {
   readonly runs: EditorFeatures['runs'];
+  readonly models: EditorFeatures['models'];
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -41,6 +42,16 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.commands.registerCommand(COMMANDS.showResults, (uri?: vscode.Uri) => features().showResults(uri)),
     vscode.commands.registerCommand(COMMANDS.exportScript, (uri?: vscode.Uri) => features().exportScript(uri)),
     vscode.commands.registerCommand(COMMANDS.createSmallModel, (uri: vscode.Uri) => features().createSmallModel(uri)),
+    // Using a fine-tuned model; `model` (a folder or hub id) skips the picker, as the tests call them.
+    vscode.commands.registerCommand(COMMANDS.classifySelection, (model?: unknown) =>
+      features().models.classifySelection(typeof model === 'string' ? model : undefined),
+    ),
+    vscode.commands.registerCommand(COMMANDS.predictFile, (uri?: vscode.Uri, model?: string) =>
+      features().models.predictFile(uri, model),
+    ),
+    vscode.commands.registerCommand(COMMANDS.evaluateFile, (uri?: vscode.Uri, model?: string) =>
+      features().models.evaluateFile(uri, model),
+    ),
     vscode.languages.registerCompletionItemProvider(
       selector,
       { provideCompletionItems: (document, position) => features().language.complete(document, position) },
@@ -71,6 +82,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   return {
     get runs() {
       return features().runs;
+    },
+    get models() {
+      return features().models;
     },
   };
 }

@@ -11,10 +11,12 @@ import { fineTune } from './fineTune';
 import { RunManager } from './runManager';
 import { RunPanel } from './runPanel';
 import { cancelTraining, showResults, startTraining } from './startTraining';
+import { ModelCommands } from './useModel';
 
 export class EditorFeatures {
   readonly runs: RunManager;
   readonly language: ConfigLanguage;
+  readonly models: ModelCommands;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -22,7 +24,9 @@ export class EditorFeatures {
   ) {
     this.runs = new RunManager(context.extensionUri);
     this.language = new ConfigLanguage((uri) => this.runs.isRunning(uri), lensesChanged);
+    this.models = new ModelCommands(context, this.runs.output);
     context.subscriptions.push(
+      this.models,
       this.runs,
       this.language,
       this.runs.onDidChange(() => this.language.validateAll()),

@@ -7,6 +7,9 @@ export const COMMANDS = {
   showResults: 'distilbertFinetuner.showResults',
   exportScript: 'distilbertFinetuner.exportScript',
   createSmallModel: 'distilbertFinetuner.createSmallModel',
+  classifySelection: 'distilbertFinetuner.classifySelection',
+  predictFile: 'distilbertFinetuner.predictFile',
+  evaluateFile: 'distilbertFinetuner.evaluateFile',
 } as const;
 
 export const LANGUAGE_ID = 'finetune-yaml';

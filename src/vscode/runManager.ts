@@ -300,7 +300,7 @@ export class RunManager implements vscode.Disposable {
 }
 
 /** The column right of the dataset's editor, where the run panel goes; else beside the active editor. */
-function columnBesideDataset(dataset: string): vscode.ViewColumn {
+export function columnBesideDataset(dataset: string): vscode.ViewColumn {
   const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === dataset);
   if (editor?.viewColumn) return Math.min(editor.viewColumn + 1, vscode.ViewColumn.Nine) as vscode.ViewColumn;
   return vscode.ViewColumn.Beside;

@@ -7,12 +7,13 @@ import activationSuite from './activation.test';
 import configSuite from './config.test';
 import panelSuite from './panel.test';
 import badInputSuite from './badInput.test';
+import useModelSuite from './useModel.test';
 import activationBench from './activationBench';
 
 const SUITES =
   process.env.DISTILBERT_FINETUNE_BENCH === 'activation'
     ? [activationBench]
-    : [activationSuite, configSuite, panelSuite, badInputSuite];
+    : [activationSuite, configSuite, panelSuite, badInputSuite, useModelSuite];
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 180_000, color: false, reporter: 'spec' });
