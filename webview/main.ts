@@ -1,8 +1,9 @@
-// The run panel's page. It renders the RunState snapshots the extension host sends (and keeps the
+// The run panel's page (and the Runs view's comparison, compare.ts). It renders the RunState snapshots the extension host sends (and keeps the
 // last one with setState, so VS Code can restore the panel after a window reload). It repaints at
 // most ~10 times a second, and each section only when its part of the state changed.
 import type { HostToPage, PageMessage, RunState } from '../src/run/protocol';
 import { lossChart } from './chart';
+import { comparisonPage } from './compare';
 import { duration, epoch, four, megabytes, rate } from './format';
 import { button, divider, grid, h, spinner, tag } from './ui';
 
@@ -23,6 +24,10 @@ let lastPaint = 0;
 const sections = new Map<string, { key: string; element: HTMLElement }>();
 
 window.addEventListener('message', (event: MessageEvent<HostToPage>) => {
+  if (event.data?.type === 'comparison') {
+    app.replaceChildren(comparisonPage(event.data.comparison));
+    return;
+  }
   if (event.data?.type !== 'state') return;
   state = event.data.state;
   vscode.setState(state);

@@ -5,6 +5,7 @@
 // the extension, the worker and the page exchange.
 import type { TrainingConfig } from '../core/config/schema';
 import type { Classification, FileEvaluation, PredictFileResult } from '../core/inference/results';
+import type { RunSummary } from '../core/runs/summary';
 import {
   RUN_EVENT_TYPES,
   type EvaluationEvent,
@@ -19,7 +20,7 @@ import {
 
 export type { Backend } from '../core/backends/backendName';
 export type { ClassMetrics, FinalMetrics, Phase, RunEvent } from '../core/train/events';
-export type { Classification, FileEvaluation, PredictFileResult };
+export type { Classification, FileEvaluation, PredictFileResult, RunSummary };
 
 interface RunMessage {
   run_id: string;
@@ -81,8 +82,15 @@ export interface RunState {
   endedAt?: number;
 }
 
-/** Host -> page. */
-export type HostToPage = { type: 'state'; state: RunState };
+/** Runs side by side (the Runs view's Compare): each with the name it has in the view. */
+export interface RunComparison {
+  runs: Array<RunSummary & { name: string }>;
+  /** The training arguments whose values differ between them. */
+  differing: string[];
+}
+
+/** Host -> page: a run's state, or runs to compare (the same page renders both). */
+export type HostToPage = { type: 'state'; state: RunState } | { type: 'comparison'; comparison: RunComparison };
 
 /** Page -> host: the panel's buttons. Validated by `parsePageMessage` before use. */
 export type PageMessage =

@@ -4,22 +4,24 @@
 // or a config is open (for its diagnostics). Activation loads no YAML parser, schema or panel code.
 import * as vscode from 'vscode';
 import type { EditorFeatures } from './features';
-import { COMMANDS, LANGUAGE_ID, RUN_PANEL_VIEW_TYPE } from './ids';
+import { COMMANDS, LANGUAGE_ID, RUN_PANEL_VIEW_TYPE, RUNS_VIEW } from './ids';
 
 /** What activate() returns: for the integration tests, the run manager and the model commands (loaded on first access). */
 export interface ExtensionApi {
   readonly runs: EditorFeatures['runs'];
   readonly models: EditorFeatures['models'];
+  readonly runsView: EditorFeatures['runsView'];
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   let loaded: EditorFeatures | undefined;
   const lensesChanged = new vscode.EventEmitter<void>();
+  const runsChanged = new vscode.EventEmitter<void>();
   const features = (): EditorFeatures => {
     if (!loaded) {
       // A separate bundle: esbuild leaves this require alone (esbuild.mjs marks it external).
       const { EditorFeatures: Features } = require('./features.js') as typeof import('./features');
-      loaded = new Features(context, lensesChanged);
+      loaded = new Features(context, lensesChanged, runsChanged);
     }
     return loaded;
   };
@@ -30,8 +32,23 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     if (!loaded && vscode.workspace.textDocuments.some(isConfig)) setTimeout(features, 0);
   };
 
+  // The Runs view: registered here, filled by features.js once it is shown (it starts collapsed).
+  const runsTree = vscode.window.createTreeView<unknown>(RUNS_VIEW, {
+    canSelectMany: true,
+    treeDataProvider: {
+      onDidChangeTreeData: runsChanged.event,
+      getChildren: (item) => features().runsView.getChildren(item as never),
+      getTreeItem: (item) => features().runsView.getTreeItem(item as never),
+    },
+  });
   context.subscriptions.push(
     lensesChanged,
+    runsChanged,
+    runsTree,
+    vscode.commands.registerCommand(COMMANDS.compareRuns, (item?: unknown, selected?: unknown[]) =>
+      features().runsView.compare(item as never, (selected ?? runsTree.selection) as never),
+    ),
+    vscode.commands.registerCommand(COMMANDS.refreshRuns, () => features().runsView.refresh()),
     vscode.workspace.onDidOpenTextDocument((document) => isConfig(document) && whenConfigOpens()),
     vscode.commands.registerCommand(COMMANDS.fineTune, (uri?: vscode.Uri) => features().fineTune(uri)),
     vscode.commands.registerCommand(COMMANDS.startTraining, (uri?: vscode.Uri) => features().startTraining(uri)),
@@ -85,6 +102,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     },
     get models() {
       return features().models;
+    },
+    get runsView() {
+      return features().runsView;
     },
   };
 }

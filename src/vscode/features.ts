@@ -12,21 +12,28 @@ import { RunManager } from './runManager';
 import { RunPanel } from './runPanel';
 import { cancelTraining, showResults, startTraining } from './startTraining';
 import { ModelCommands } from './useModel';
+import { RunsView } from './runsView';
 
 export class EditorFeatures {
   readonly runs: RunManager;
   readonly language: ConfigLanguage;
   readonly models: ModelCommands;
+  readonly runsView: RunsView;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     lensesChanged: vscode.EventEmitter<void>,
+    runsChanged: vscode.EventEmitter<void>,
   ) {
     this.runs = new RunManager(context.extensionUri);
     this.language = new ConfigLanguage((uri) => this.runs.isRunning(uri), lensesChanged);
     this.models = new ModelCommands(context, this.runs.output);
+    this.runsView = new RunsView(context.extensionUri, runsChanged);
     context.subscriptions.push(
       this.models,
+      this.runsView,
+      // A run that ends shows in the Runs view at once (the file watcher also sees it).
+      this.runs.onDidChange(() => this.runsView.refresh()),
       this.runs,
       this.language,
       this.runs.onDidChange(() => this.language.validateAll()),

@@ -8,10 +8,13 @@ import * as vscode from 'vscode';
 import type { Classification, FileEvaluation, PredictFileResult } from '../../src/run/protocol';
 import { COMMANDS, EXTENSION_ID } from '../../src/vscode/ids';
 import type { Run } from '../../src/vscode/runManager';
+import type { RunsView } from '../../src/vscode/runsView';
 import type { ModelCommands } from '../../src/vscode/useModel';
 import { closeAllEditors, waitFor, workspacePath } from './helpers';
 
-const models = () => (vscode.extensions.getExtension(EXTENSION_ID)!.exports as { models: ModelCommands }).models;
+const api = () =>
+  vscode.extensions.getExtension(EXTENSION_ID)!.exports as { models: ModelCommands; runsView: RunsView };
+const models = () => api().models;
 const MODEL = () => workspacePath('use-out');
 
 export default function (): void {
@@ -119,6 +122,42 @@ export default function (): void {
           .find(({ t }) => t.label === 'Evaluate use-out on reviews.csv'),
       );
       assert.equal(tab.column, vscode.ViewColumn.Two, 'beside the file');
+    });
+
+    test('the Runs view lists the workspace runs newest first, named by their configs; Compare opens two side by side', async () => {
+      const view = api().runsView;
+      view.refresh();
+      const runs = await view.runs();
+      const names = runs.map((r) => r.name);
+      assert.equal(names[0], 'use', 'the newest run first, named by its config');
+      assert.ok(names.includes('small'), `the panel suite's run too: ${names.join(', ')}`);
+      assert.ok(
+        runs.every((r) => !/checkpoint-\d+$/.test(r.run.outputDir)),
+        'checkpoints are not runs',
+      );
+      const use = runs[0];
+      assert.ok(use.run.final?.eval_accuracy !== undefined);
+      const children = await view.getChildren(use);
+      const labels = children.map((c) => view.getTreeItem(c).label);
+      assert.ok(labels.includes('backend') && labels.includes('output'), labels.join(', '));
+      const item = view.getTreeItem(use);
+      assert.match(String(item.description), /accuracy 0\.\d{4} · F1 0\.\d{4}/);
+
+      const small = runs.find((r) => r.name === 'small')!;
+      const comparison = await vscode.commands.executeCommand<{ differing: string[]; runs: Array<{ name: string }> }>(
+        COMMANDS.compareRuns,
+        use,
+        [use, small],
+      );
+      assert.deepEqual(
+        comparison.runs.map((r) => r.name),
+        ['use', 'small'],
+      );
+      assert.ok(comparison.differing.includes('output_dir') === false, 'output_dir is not a hyperparameter');
+      assert.ok(comparison.differing.includes('save_strategy'), comparison.differing.join(', '));
+      await waitFor('the comparison panel', () =>
+        vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Compare use · small'),
+      );
     });
 
     test('the model ran in the model worker: TensorFlow.js is not loaded in the extension host', () => {

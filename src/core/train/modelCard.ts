@@ -172,6 +172,11 @@ export function modelCard(facts: ModelCardFacts): string {
   return card;
 }
 
+/** The backend a card of ours names under Framework versions (the line written above), if any. */
+export function backendOfModelCard(card: string): string | undefined {
+  return /^- TensorFlow\.js \S+ \(backend: (.*)\)$/m.exec(card)?.[1];
+}
+
 /** The Trainer's `extract_hyperparameters_from_trainer`, line for line and in its order. */
 export function hyperparameters(c: TrainingConfig): Array<[string, string]> {
   const lines: Array<[string, string]> = [
