@@ -88,8 +88,9 @@ function frame(
 /** Several runs' training losses on one pair of axes, each in its own series colour (series-0, -1...). */
 export function comparisonChart(
   series: Array<{ name: string; points: Array<{ step: number; loss: number }> }>,
+  steps: number,
 ): SVGElement {
-  const totalSteps = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.step)));
+  const totalSteps = Math.max(1, steps, ...series.flatMap((s) => s.points.map((p) => p.step)));
   const { chart, x, y } = frame(
     series.flatMap((s) => s.points.map((p) => p.loss)),
     totalSteps,

@@ -11,7 +11,7 @@ export function comparisonPage(comparison: RunComparison): HTMLElement {
   const rows: string[][] = [
     ['finished', ...runs.map((r) => new Date(r.updated).toLocaleString())],
     ['backend', ...runs.map((r) => r.backend ?? '—')],
-    ...differing.map((key) => [key, ...runs.map((r) => column(r, (x) => shortPath(x.args[key])))]),
+    ...differing.map((key) => [key, ...runs.map((r) => argument(shortPath(r.args[key])))]),
     ['steps', ...runs.map((r) => String(r.steps))],
     ['final validation loss', ...runs.map((r) => column(r, (x) => x.final?.eval_loss))],
     ['final accuracy', ...runs.map((r) => column(r, (x) => x.final?.eval_accuracy))],
@@ -36,7 +36,10 @@ export function comparisonPage(comparison: RunComparison): HTMLElement {
       `minmax(10em, 1.2fr) ${runs.map(() => 'minmax(8em, 1fr)').join(' ')}`,
     ),
     h('h2', {}, 'Training loss'),
-    comparisonChart(runs.map((r) => ({ name: r.name, points: r.loss }))) as unknown as HTMLElement,
+    comparisonChart(
+      runs.map((r) => ({ name: r.name, points: r.loss })),
+      Math.max(...runs.map((r) => r.steps)),
+    ) as unknown as HTMLElement,
     h(
       'p',
       { class: 'legend' },
@@ -45,6 +48,13 @@ export function comparisonPage(comparison: RunComparison): HTMLElement {
   );
 }
 
+/** A training argument as the config writes it (0.001, 3e-4), not rounded like a metric. */
+function argument(value: unknown): string {
+  if (value === undefined || value === null) return '—';
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/** A metric: four decimals, as the Trainer's tables. */
 function show(value: unknown): string {
   if (value === undefined || value === null) return '—';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : four(value);

@@ -63,11 +63,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.commands.registerCommand(COMMANDS.classifySelection, (model?: unknown) =>
       features().models.classifySelection(typeof model === 'string' ? model : undefined),
     ),
-    vscode.commands.registerCommand(COMMANDS.predictFile, (uri?: vscode.Uri, model?: string) =>
-      features().models.predictFile(uri, model),
+    // (From the Explorer, the second argument is the list of selected files, not a model.)
+    vscode.commands.registerCommand(COMMANDS.predictFile, (uri?: vscode.Uri, model?: unknown) =>
+      features().models.predictFile(uri, typeof model === 'string' ? model : undefined),
     ),
-    vscode.commands.registerCommand(COMMANDS.evaluateFile, (uri?: vscode.Uri, model?: string) =>
-      features().models.evaluateFile(uri, model),
+    vscode.commands.registerCommand(COMMANDS.evaluateFile, (uri?: vscode.Uri, model?: unknown) =>
+      features().models.evaluateFile(uri, typeof model === 'string' ? model : undefined),
     ),
     vscode.languages.registerCompletionItemProvider(
       selector,

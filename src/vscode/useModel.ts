@@ -71,7 +71,7 @@ export class ModelCommands implements vscode.Disposable {
     editor.setDecorations(
       this.results,
       answer.results.map((result, i) => ({
-        range: new vscode.Range(lines[i].end, lines[i].end),
+        range: lines[i].range,
         renderOptions: { after: { contentText: `${result.label} ${result.score.toFixed(2)}` } },
         hoverMessage: classificationHover(result, chosen, answer.backend, answer.untrained),
       })),
@@ -260,9 +260,13 @@ export class ModelCommands implements vscode.Disposable {
   }
 }
 
-/** The selected lines (whole lines of each selection, blank ones left out), in document order. */
-function selectedLines(editor: vscode.TextEditor): Array<{ text: string; end: vscode.Position }> {
-  const lines: Array<{ text: string; end: vscode.Position }> = [];
+/**
+ * The texts to classify: each non-blank selected line (a selection within one line: its selected
+ * part), with the range it covers, in document order. The result goes after the range, and its
+ * hover on it.
+ */
+function selectedLines(editor: vscode.TextEditor): Array<{ text: string; range: vscode.Range }> {
+  const lines: Array<{ text: string; range: vscode.Range }> = [];
   const seen = new Set<number>();
   const selections = [...editor.selections].sort((a, b) => a.start.compareTo(b.start));
   for (const selection of selections) {
@@ -273,11 +277,13 @@ function selectedLines(editor: vscode.TextEditor): Array<{ text: string; end: vs
     for (let line = selection.start.line; line <= last; line++) {
       if (seen.has(line)) continue;
       seen.add(line);
-      const full = editor.document.lineAt(line);
-      // One line partly selected: the selected part; several lines: each line whole.
-      const range = selection.isSingleLine && !selection.isEmpty ? selection : full.range;
-      const text = editor.document.getText(range).trim();
-      if (text) lines.push({ text, end: full.range.end });
+      const whole = editor.document.lineAt(line).range;
+      const span = selection.isSingleLine && !selection.isEmpty ? selection : whole;
+      const raw = editor.document.getText(span);
+      const text = raw.trim();
+      if (!text) continue;
+      const start = span.start.translate(0, raw.length - raw.trimStart().length);
+      lines.push({ text, range: new vscode.Range(start, start.translate(0, text.length)) });
     }
   }
   return lines;

@@ -97,20 +97,8 @@ export async function openExplorerContextMenuItem(page: Page, fileName: string, 
   const deadline = Date.now() + 60_000;
   for (;;) {
     await item.click({ button: 'right' });
-    const entry = page.getByRole('menuitem', { name: menuItem, exact: true });
     try {
-      await entry.waitFor({ timeout: 2_000 });
-      // VS Code's menu ignores a mouse-up that comes too soon after it opened: hover, settle, click,
-      // and fall back to Enter on the highlighted entry if the menu is still open.
-      await entry.hover();
-      await page.waitForTimeout(300);
-      await entry.click();
-      try {
-        await entry.waitFor({ state: 'hidden', timeout: 1_500 });
-      } catch {
-        await page.keyboard.press('Enter');
-        await entry.waitFor({ state: 'hidden', timeout: 5_000 });
-      }
+      await clickMenuItem(page, menuItem, 2_000);
       return;
     } catch (error) {
       if (Date.now() > deadline)
@@ -121,6 +109,23 @@ export async function openExplorerContextMenuItem(page: Page, fileName: string, 
       await page.keyboard.press('Escape');
       await page.waitForTimeout(1_000);
     }
+  }
+}
+
+/** Clicks an entry of the context menu that is open (or opening). */
+export async function clickMenuItem(page: Page, menuItem: string, timeout = 30_000): Promise<void> {
+  const entry = page.getByRole('menuitem', { name: menuItem, exact: true });
+  await entry.waitFor({ timeout });
+  // VS Code's menu ignores a mouse-up that comes too soon after it opened: hover, settle, click,
+  // and fall back to Enter on the highlighted entry if the menu is still open.
+  await entry.hover();
+  await page.waitForTimeout(300);
+  await entry.click();
+  try {
+    await entry.waitFor({ state: 'hidden', timeout: 1_500 });
+  } catch {
+    await page.keyboard.press('Enter');
+    await entry.waitFor({ state: 'hidden', timeout: 5_000 });
   }
 }
 
