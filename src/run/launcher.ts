@@ -3,8 +3,9 @@
 // The worker is a Node.js child process: the extension host never loads TensorFlow.js. Messages
 // arrive parsed and validated; a worker that exits without a final message (killed, crashed,
 // out of memory) is reported as `failed` with the last lines it printed.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { TrainingConfig } from '../core/config/schema';
+import { forkWorker } from './forkWorker';
 import { parseWorkerMessage, type FailedMessage, type WorkerMessage } from './protocol';
 
 export interface LaunchOptions {
@@ -30,31 +31,21 @@ const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 
 export class TrainingProcess {
   private readonly child: ChildProcess;
-  private output: string[] = [];
+  private readonly lastLines: () => string[];
   private finalMessage?: WorkerMessage;
   private exited = false;
 
   constructor(private readonly options: LaunchOptions) {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' };
-    if (options.nativeModulesPath) env.DISTILBERT_FINETUNE_NATIVE_MODULES = options.nativeModulesPath;
-    this.child = fork(options.workerPath, [], {
-      execPath: options.nodePath || process.execPath,
+    const { child, lastLines } = forkWorker({
+      workerPath: options.workerPath,
+      nodePath: options.nodePath,
       execArgv: options.memoryMb ? [`--max-old-space-size=${options.memoryMb}`] : [],
-      env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
+      env: options.env,
+      nativeModulesPath: options.nativeModulesPath,
+      keptLines: KEPT_OUTPUT_LINES,
     });
-    const keep = (chunk: Buffer) => {
-      this.output.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((line) => line.trim() !== ''),
-      );
-      if (this.output.length > KEPT_OUTPUT_LINES) this.output = this.output.slice(-KEPT_OUTPUT_LINES);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
+    this.child = child;
+    this.lastLines = lastLines;
     this.child.on('message', (raw) => {
       const message = parseWorkerMessage(raw);
       if (!message || message.run_id !== options.runId || this.finalMessage) return; // nothing follows a final message
@@ -76,7 +67,7 @@ export class TrainingProcess {
 
   /** The last lines the worker printed (stdout and stderr). */
   lastOutput(): string {
-    return this.output.join('\n');
+    return this.lastLines().join('\n');
   }
 
   /** Asks the worker to stop after the current step, writing a checkpoint. */

@@ -2,7 +2,8 @@
 // request, kept while requests come (the model stays loaded, so a second classification answers
 // at once), ended by the worker itself after its idle time. A worker that dies fails the requests
 // it held, with the last lines it printed; the next request starts a fresh one.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { forkWorker } from './forkWorker';
 import { parseModelResponse, type ModelRequest, type ModelResponse } from './protocol';
 
 export interface ModelWorkerOptions {
@@ -42,7 +43,6 @@ export class ModelWorkerClient {
   private child?: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private output: string[] = [];
 
   constructor(private readonly options: ModelWorkerOptions) {}
 
@@ -69,36 +69,21 @@ export class ModelWorkerClient {
   }
 
   private start(): ChildProcess {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...this.options.env,
-      ELECTRON_RUN_AS_NODE: '1',
-      DISTILBERT_FINETUNE_IDLE_MS: String(this.options.idleMs),
-      DISTILBERT_FINETUNE_DEVICE: this.options.device ?? 'auto',
-    };
-    if (this.options.nativeModulesPath) env.DISTILBERT_FINETUNE_NATIVE_MODULES = this.options.nativeModulesPath;
-    this.output = [];
-    const child = fork(this.options.workerPath, [], {
-      execPath: this.options.nodePath || process.execPath,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
+    const { child, lastLines } = forkWorker({
+      workerPath: this.options.workerPath,
+      nodePath: this.options.nodePath,
+      env: {
+        ...this.options.env,
+        DISTILBERT_FINETUNE_IDLE_MS: String(this.options.idleMs),
+        DISTILBERT_FINETUNE_DEVICE: this.options.device ?? 'auto',
+      },
+      nativeModulesPath: this.options.nativeModulesPath,
+      keptLines: KEPT_OUTPUT_LINES,
     });
-    const keep = (chunk: Buffer) => {
-      this.output.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l.trim() !== ''),
-      );
-      this.output = this.output.slice(-KEPT_OUTPUT_LINES);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
     child.on('message', (raw) => this.receive(parseModelResponse(raw)));
     const ended = (why: string) => {
       if (this.child === child) this.child = undefined;
-      const last = this.output.length ? `: ${this.output.join(' | ')}` : '';
+      const last = lastLines().length ? `: ${lastLines().join(' | ')}` : '';
       for (const [id, pending] of this.pending) {
         this.pending.delete(id);
         pending.reject(new ModelWorkerError(`the model worker ${why}${last}`));

@@ -85,11 +85,9 @@ export class ModelCommands implements vscode.Disposable {
 
   /** Writes <name>.predictions.<ext> beside `file` with a label and its probability per row. */
   async predictFile(file?: vscode.Uri, model?: string): Promise<PredictFileResult | undefined> {
-    const target = file ?? vscode.window.activeTextEditor?.document.uri;
-    if (!target || target.scheme !== 'file') return undefined;
-    const chosen = model ?? (await this.pickModel());
+    const chosen = await this.fileAndModel(file, model);
     if (!chosen) return undefined;
-    const name = path.basename(target.fsPath);
+    const { target, name, model: ref } = chosen;
     const answer = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Predicting labels for ${name}`, cancellable: true },
       (progress, token) => {
@@ -99,7 +97,7 @@ export class ModelCommands implements vscode.Disposable {
           reported = done;
         };
         return this.settle(() => {
-          const request = this.client().request({ type: 'predictFile', model: chosen, file: target.fsPath }, report);
+          const request = this.client().request({ type: 'predictFile', model: ref, file: target.fsPath }, report);
           token.onCancellationRequested(request.cancel);
           return request.answer;
         }, `Predicting labels for ${name}`);
@@ -121,11 +119,9 @@ export class ModelCommands implements vscode.Disposable {
 
   /** Evaluates a model on a labelled file and shows the metrics in a panel beside it. */
   async evaluateFile(file?: vscode.Uri, model?: string): Promise<FileEvaluation | undefined> {
-    const target = file ?? vscode.window.activeTextEditor?.document.uri;
-    if (!target || target.scheme !== 'file') return undefined;
-    const chosen = model ?? (await this.pickModel());
-    if (!chosen) return undefined;
-    const name = path.basename(target.fsPath);
+    const picked = await this.fileAndModel(file, model);
+    if (!picked) return undefined;
+    const { target, name, model: chosen } = picked;
     const answer = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Evaluating ${modelName(chosen)} on ${name}` },
       () =>
@@ -209,6 +205,17 @@ export class ModelCommands implements vscode.Disposable {
       )?.trim();
     if (model) await this.context.workspaceState.update(LAST_MODEL_KEY, model);
     return model || undefined;
+  }
+
+  /** The file a command was given (else the active editor's) and the model to use (else asked). */
+  private async fileAndModel(
+    file: vscode.Uri | undefined,
+    model: string | undefined,
+  ): Promise<{ target: vscode.Uri; name: string; model: string } | undefined> {
+    const target = file ?? vscode.window.activeTextEditor?.document.uri;
+    if (!target || target.scheme !== 'file') return undefined;
+    const chosen = model ?? (await this.pickModel());
+    return chosen ? { target, name: path.basename(target.fsPath), model: chosen } : undefined;
   }
 
   dispose(): void {

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
+  openFile,
   openInstalledWorkbench,
   runPanel,
   saveScreenshot,
@@ -51,14 +52,6 @@ after(() => workbench?.close());
 
 const panel = (): FrameLocator => runPanel(page);
 
-async function openFile(name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.getByRole('tab', { name: new RegExp(name.replace(/\./g, '\\.')) }).waitFor({ timeout: 30_000 });
-}
-
 test(
   "offline, start.sh's hint leads to a run that learns; the reference config warns first",
   { timeout: 300_000 },
@@ -73,7 +66,7 @@ test(
       assert.equal(named, 'reviews-small.finetune.yaml', hint);
 
       // The reference recipe says before Start that its model cannot be had, and offers the local folder.
-      await openFile('reviews.finetune.yaml');
+      await openFile(page, 'reviews.finetune.yaml');
       await page
         .locator('.codelens-decoration', { hasText: 'distilbert-base-uncased: cannot be had offline' })
         .waitFor({ timeout: 60_000 });
@@ -89,7 +82,7 @@ test(
       await configTab.click(); // the keyboard's focus leaves the panel's page
 
       // The hint, followed: open the config it names, Start training.
-      await openFile(named);
+      await openFile(page, named);
       const lens = page.locator('.codelens-decoration a', { hasText: 'Start training' });
       await lens.waitFor({ timeout: 30_000 });
       await lens.click();

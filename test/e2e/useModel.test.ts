@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../support/vscodeServer';
 import {
   clickMenuItem,
   openExplorerContextMenuItem,
+  openFile,
   openInstalledWorkbench,
   runPanel,
   saveScreenshot,
@@ -51,14 +52,6 @@ before(async () => {
 
 after(() => workbench?.close());
 
-async function openFile(name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  await page.locator('.quick-input-widget input').fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.getByRole('tab', { name: new RegExp(name.replace(/\./g, '\\.')) }).waitFor({ timeout: 30_000 });
-}
-
 /** Picks the first model of the picker: the newest model folder, with its accuracy shown. */
 async function pickNewestModel(): Promise<void> {
   const first = page.locator('.quick-input-list .monaco-list-row').first();
@@ -97,7 +90,7 @@ test(
   { timeout: 300_000 },
   () =>
     withFailureScreenshot(page, 'classify', async () => {
-      await openFile('feedback.txt');
+      await openFile(page, 'feedback.txt');
       await page.locator('.monaco-editor .view-lines').first().click();
       await page.keyboard.press('Control+A');
       await page

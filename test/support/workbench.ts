@@ -139,6 +139,15 @@ export async function dismissNotifications(page: Page): Promise<void> {
       .catch(() => undefined);
 }
 
+/** Opens a workspace file by name through Quick Open (Ctrl+P), as a person would. */
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByRole('tab', { name: new RegExp(name.replace(/\./g, '\\.')) }).waitFor({ timeout: 30_000 });
+}
+
 /** Runs a command from the command palette, as a person would (F1, type, Enter). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
