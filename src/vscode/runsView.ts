@@ -61,6 +61,19 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
     const { run } = element;
     return [
       ...differing.map((key) => ({ kind: 'detail' as const, label: key, value: short(run.args[key]) })),
+      {
+        kind: 'detail',
+        label: 'final',
+        value: run.final
+          ? [
+              metric('loss', run.final.eval_loss),
+              metric('accuracy', run.final.eval_accuracy),
+              metric('F1', run.final.eval_f1),
+            ]
+              .filter(Boolean)
+              .join(' · ')
+          : `not finished (step ${run.steps})`,
+      },
       { kind: 'detail', label: 'backend', value: run.backend ?? 'unknown' },
       { kind: 'detail', label: 'output', value: vscode.workspace.asRelativePath(run.outputDir) },
     ];

@@ -140,6 +140,8 @@ export default function (): void {
       const children = await view.getChildren(use);
       const labels = children.map((c) => view.getTreeItem(c).label);
       assert.ok(labels.includes('backend') && labels.includes('output'), labels.join(', '));
+      const final = children.map((c) => view.getTreeItem(c)).find((i) => i.label === 'final');
+      assert.match(String(final?.description), /^loss 0\.\d{4} · accuracy 0\.\d{4} · F1 0\.\d{4}$/);
       const item = view.getTreeItem(use);
       assert.match(String(item.description), /accuracy 0\.\d{4} · F1 0\.\d{4}/);
 
