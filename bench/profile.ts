@@ -31,7 +31,7 @@ async function main([device, mode, batchText, seqText]: string[]): Promise<void>
   console.log(
     `${mode} ${B}x${T} on ${device}: wall ${wall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, other ${(wall - total).toFixed(0)} ms`,
   );
-  for (const [name, k] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18))
+  for (const [name, k] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
     console.log(`  ${name.padEnd(20)} ${k.ms.toFixed(0).padStart(7)} ms  ${String(k.calls).padStart(5)} calls`);
 }
 
