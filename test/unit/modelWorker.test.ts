@@ -136,6 +136,48 @@ test('predict a JSON lines file: each object keeps its fields and gains the two'
   assert.deepEqual(lines[0].meta, { n: 1 });
 });
 
+test('predict a TSV that has a predicted_label column already, and a JSON array: nothing of theirs is replaced', async () => {
+  const tsv = path.join(dir, 'earlier.tsv');
+  fs.writeFileSync(tsv, 'text\tpredicted_label\nGood value\tby hand\nNot worth it\t\n');
+  const answer = await client().request({ type: 'predictFile', model, file: tsv }).answer;
+  assert.ok(answer.type === 'predicted');
+  assert.deepEqual(answer.result.columns, { label: 'predicted_label_2', score: 'predicted_score' });
+  const rows = fs
+    .readFileSync(path.join(dir, 'earlier.predictions.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split('\t'));
+  assert.deepEqual(rows[0], ['text', 'predicted_label', 'predicted_label_2', 'predicted_score']);
+  assert.deepEqual(
+    rows.slice(1).map((r) => r.slice(0, 2)),
+    [
+      ['Good value', 'by hand'],
+      ['Not worth it', ''],
+    ],
+  );
+
+  const json = path.join(dir, 'items.json');
+  fs.writeFileSync(
+    json,
+    JSON.stringify([
+      { text: 'Love it', stars: 5 },
+      { text: 'Hate it', stars: 1 },
+    ]),
+  );
+  const again = await client().request({ type: 'predictFile', model, file: json }).answer;
+  assert.ok(again.type === 'predicted');
+  const items = JSON.parse(fs.readFileSync(path.join(dir, 'items.predictions.json'), 'utf8')) as Array<
+    Record<string, unknown>
+  >;
+  assert.deepEqual(
+    items.map((i) => [i.text, i.stars, typeof i.predicted_label, typeof i.predicted_score]),
+    [
+      ['Love it', 5, 'string', 'number'],
+      ['Hate it', 1, 'string', 'number'],
+    ],
+  );
+});
+
 test('evaluate a labelled file: the metrics of the CLI evaluate, with per-class metrics and the confusion matrix', async () => {
   const data = uciSample(dir, 120, 'held-out.csv');
   const answer = await client().request({ type: 'evaluateFile', model, file: data }).answer;
