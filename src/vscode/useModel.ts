@@ -32,8 +32,14 @@ export class ModelCommands implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
   ) {
-    // A classification describes the text as it was: an edit clears it.
+    // A classification describes the text as it was: an edit clears it. A changed setting (Node
+    // Path, device, idle minutes) takes effect with the next worker.
     this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (!event.affectsConfiguration('distilbertFinetuner')) return;
+        this.worker?.dispose();
+        this.worker = undefined;
+      }),
       vscode.workspace.onDidChangeTextDocument((event) => {
         for (const editor of vscode.window.visibleTextEditors)
           if (editor.document === event.document) editor.setDecorations(this.results, []);
