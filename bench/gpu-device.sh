@@ -51,6 +51,12 @@ if [ "${1:-}" = pack ]; then
   mapfile -t texts < "$interop/texts.txt"
   node dist/cli.js predict --model "$interop/ours-run" --json "${texts[@]/#/--text=}" > "$interop/ours-predictions.jsonl"
   node dist/cli.js export "$interop/hf.finetune.yaml" > /dev/null
+  # One epoch of the reference recipe's shape on the GPU: DistilBERT-base (from scratch: the hub's
+  # weights cannot travel) on the UCI sentences, batch 20, max_length 128, evaluated at the end.
+  cp -r test/fixtures/workspace/tiny-model "$interop/base-model"
+  node -e 'const f=process.argv[1], c=require(f); Object.assign(c,{dim:768,n_layers:6,n_heads:12,hidden_dim:3072,max_position_embeddings:512}); require("fs").writeFileSync(f, JSON.stringify(c,null,2))' "$PWD/$interop/base-model/config.json"
+  printf '%s\n' 'model: ./base-model' 'train_file: reviews.csv' 'text_column: text' 'label_column: label' \
+    'num_train_epochs: 1' 'save_strategy: "no"' 'logging_steps: 20' 'output_dir: base-run' > "$interop/base.finetune.yaml"
   cat > "$pack/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs on the device machine; see bench/gpu-device.sh.
@@ -82,6 +88,8 @@ echo "== transformers loads a model we trained"; timeout 60 python3 ../hf_intero
 echo "== our exported script, run by transformers' Trainer"
 timeout 120 python3 hf.train.py > "${OUT:-/tmp}/hf-train.log" 2>&1; echo "exit $?"; tail -n 15 "${OUT:-/tmp}/hf-train.log"
 ls hf-run
+echo "== one epoch of DistilBERT-base on the UCI sentences, webgpu (from scratch)"
+( time timeout 200 $node ../cli.js train base.finetune.yaml --device webgpu ) 2>&1 | tr '\r' '\n' | grep -E "samples/s|evaluation|final metrics|^real|error" | tail -n 5
 echo "== our predict on the folder Trainer wrote"
 timeout 30 $node ../cli.js predict --device cpu --model hf-run --json "${texts[@]/#/--text=}" > hf-predictions.jsonl; echo "exit $?"
 timeout 60 python3 ../hf_interop.py hf-run hf-predictions.jsonl
