@@ -122,8 +122,9 @@ export class RunsView implements vscode.TreeDataProvider<Item>, vscode.Disposabl
     const chosen = (selected?.length ? selected : clicked ? [clicked] : []).filter(
       (item): item is RunItem => item.kind === 'run',
     );
-    const runs = chosen.length >= 2 ? chosen : await this.pickRuns(chosen);
-    if (!runs || runs.length < 2) return undefined;
+    const picked = chosen.length >= 2 ? chosen : await this.pickRuns(chosen);
+    if (!picked || picked.length < 2) return undefined;
+    const runs = [...picked].sort((a, b) => b.run.updated - a.run.updated); // newest first, as in the view
     const comparison: RunComparison = {
       runs: runs.map((item) => ({ ...item.run, name: item.name })),
       differing: differingArguments(runs.map((item) => item.run)),

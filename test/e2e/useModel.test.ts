@@ -72,8 +72,9 @@ test('the Runs view lists both runs; Compare shows them side by side with both l
     const newest = page.getByRole('treeitem', { name: /^sentiment-lr1e-3(?![-.])/ });
     const older = page.getByRole('treeitem', { name: /^sentiment-lr5e-4(?![-.])/ });
     await newest.waitFor({ timeout: 60_000 });
-    await newest.click();
-    await older.click({ modifiers: ['Control'] });
+    // The lower item first: a click also expands an item, which pushes the items below it down.
+    await older.click();
+    await newest.click({ modifiers: ['Control'] });
     await page.getByRole('button', { name: 'Compare Runs' }).first().click();
     const compare = runPanel(page);
     await compare
