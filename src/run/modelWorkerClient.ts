@@ -60,7 +60,8 @@ export class ModelWorkerClient {
     const id = this.nextId++;
     const answer = new Promise<Answer>((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
     child.send({ ...request, id });
-    return { answer, cancel: () => this.child?.send({ type: 'cancel', id }) };
+    // A cancel for an answered request would stay in the worker's set of cancelled ids: not sent.
+    return { answer, cancel: () => this.pending.has(id) && this.child?.send({ type: 'cancel', id }) };
   }
 
   dispose(): void {

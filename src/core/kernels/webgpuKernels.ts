@@ -18,40 +18,10 @@ export function webgpuKernels(): Kernels {
   // in place, and by now it is loaded.
   const { webgpu_util: util } = require('@tensorflow/tfjs-backend-webgpu') as WebGpuModule;
 
-  /** 0 with probability `rate`, else 1 / (1 - rate): a PCG hash of (seed, element index). */
-  class DropoutMaskProgram implements WebGPUProgram {
-    variableNames: string[] = [];
-    outputShape: number[];
-    shaderKey = 'distilbertDropoutMask';
-    dispatchLayout: { x: number[] };
-    dispatch: [number, number, number];
-    uniforms = 'rate : f32, seed : u32, scale : f32,';
-    workgroupSize: [number, number, number] = [64, 1, 1];
-    size = true;
-
-    constructor(shape: number[]) {
-      this.outputShape = shape;
-      this.dispatchLayout = util.flatDispatchLayout(shape);
-      this.dispatch = util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
-    }
-
-    getUserCode(): string {
-      return `
-      fn pcgHash(v : u32) -> u32 {
-        let state = v * 747796405u + 2891336453u;
-        let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-        return (word >> 22u) ^ word;
-      }
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let draw = f32(pcgHash(u32(index) ^ pcgHash(uniforms.seed)) >> 8u) * (1.0 / 16777216.0);
-          setOutputAtIndex(index, select(0.0, uniforms.scale, draw >= uniforms.rate));
-        }
-      }`;
-    }
-  }
-
-  /** An element-wise program over same-shaped inputs, read by index: `code` sets `result`. */
+  /**
+   * An element-wise program over same-shaped inputs, read by index: `code` sets `result`, and may
+   * call functions that `helpers` defines.
+   */
   class ElementwiseProgram implements WebGPUProgram {
     outputShape: number[];
     dispatchLayout: { x: number[] };
@@ -65,6 +35,7 @@ export function webgpuKernels(): Kernels {
       readonly variableNames: string[],
       readonly uniforms: string,
       private readonly code: string,
+      private readonly helpers = '',
     ) {
       this.outputShape = shape;
       this.dispatchLayout = util.flatDispatchLayout(shape);
@@ -73,6 +44,7 @@ export function webgpuKernels(): Kernels {
 
     getUserCode(): string {
       return `
+      ${this.helpers}
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${this.code}
@@ -122,15 +94,34 @@ export function webgpuKernels(): Kernels {
     return { param: next, expAvg, expAvgSq };
   }
 
+  /** 0 with probability `rate`, else 1 / (1 - rate): a PCG hash of (seed, element index). */
+  const PCG_HASH = `
+      fn pcgHash(v : u32) -> u32 {
+        let state = v * 747796405u + 2891336453u;
+        let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+        return (word >> 22u) ^ word;
+      }`;
+  const dropoutCode =
+    'let draw = f32(pcgHash(u32(index) ^ pcgHash(uniforms.seed)) >> 8u) * (1.0 / 16777216.0); let result = select(0.0, uniforms.scale, draw >= uniforms.rate);';
+
   function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
-    const backend = tf.backend() as unknown as WebGPUBackend;
-    const uniforms = [
-      { type: 'float32', data: [rate] },
-      { type: 'uint32', data: [seed >>> 0] },
-      { type: 'float32', data: [1 / (1 - rate)] },
-    ];
-    const info = backend.runWebGPUProgram(new DropoutMaskProgram(shape), [], 'float32', uniforms);
-    return tf.engine().makeTensorFromTensorInfo(info);
+    const program = new ElementwiseProgram(
+      shape,
+      'distilbertDropoutMask',
+      [],
+      'rate : f32, seed : u32, scale : f32,',
+      dropoutCode,
+      PCG_HASH,
+    );
+    return run(
+      program,
+      [],
+      [
+        { type: 'float32', data: [rate] },
+        { type: 'uint32', data: [seed >>> 0] },
+        { type: 'float32', data: [1 / (1 - rate)] },
+      ],
+    );
   }
 
   return { ...tfjsKernels, name: 'TensorFlow.js ops on WebGPU', sequenceMultiple: 16, dropoutMask, adamw };
