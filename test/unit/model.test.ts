@@ -19,7 +19,10 @@ const cases = JSON.parse(fs.readFileSync(`${GOLDEN}/cases.json`, 'utf8'));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'model-'));
 
 before(async () => {
-  await loadBackend('cpu');
+  // device: cpu, as users pick it: on Linux x64 with the addon built (as here) that is the native
+  // kernels, never a silent fall back to the JavaScript ones.
+  const { backend, skipped } = await loadBackend('cpu');
+  assert.equal(backend, 'native', `device: cpu ran on ${backend} (skipped: ${skipped.join('; ')})`);
 });
 
 function goldenBatch(): { batch: EncodedBatch; labels: Int32Array } {
@@ -176,7 +179,64 @@ test('names without the distilbert. prefix load, position_ids is ignored, F16 an
   const want = source.get('distilbert.embeddings.word_embeddings.weight')!.data;
   for (let i = 0; i < want.length; i++)
     assert.ok(Math.abs(word[i] - want[i]) <= Math.abs(want[i]) * 1e-3 + 1e-7, `f16 value ${i}`);
+  // bfloat16 keeps a float32's upper 16 bits: widened back, each value is the float32 with its low
+  // 16 bits cleared, exactly.
+  const position = loaded.model.params.get('distilbert.embeddings.position_embeddings.weight')!.dataSync();
+  const full = source.get('distilbert.embeddings.position_embeddings.weight')!.data;
+  const truncated = new Float32Array(
+    new Uint32Array(Float32Array.from(full).buffer).map((bits) => bits & 0xffff0000).buffer,
+  );
+  assert.ok(
+    truncated.some((v, i) => v !== full[i]),
+    'the truncation drops bits',
+  );
+  assert.deepEqual(Array.from(position), Array.from(truncated));
   disposeModel(loaded.model);
+});
+
+test('F16 and BF16 decode to known float32 values (little-endian, subnormals, infinities)', () => {
+  const f16: Array<[number, number]> = [
+    [0x3c00, 1],
+    [0xc000, -2],
+    [0x3555, 0.333251953125],
+    [0x7bff, 65504],
+    [0x0001, 2 ** -24],
+    [0x8400, -(2 ** -14)],
+    [0x7c00, Infinity],
+  ];
+  const bf16: Array<[number, number]> = [
+    [0x3f80, 1],
+    [0xc040, -3],
+    [0x3e20, 0.15625],
+    [0x4049, 3.140625],
+    [0x3f81, 1.0078125],
+    [0x0080, 2 ** -126],
+    [0xff80, -Infinity],
+  ];
+  const bits = (pairs: Array<[number, number]>) => Buffer.from(Uint16Array.from(pairs, ([b]) => b).buffer);
+  const f16Bytes = bits(f16);
+  const bf16Bytes = bits(bf16);
+  const header = Buffer.from(
+    JSON.stringify({
+      half: { dtype: 'F16', shape: [f16.length], data_offsets: [0, f16Bytes.length] },
+      brain: {
+        dtype: 'BF16',
+        shape: [bf16.length],
+        data_offsets: [f16Bytes.length, f16Bytes.length + bf16Bytes.length],
+      },
+    }),
+  );
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  const { tensors } = parseSafetensors(Buffer.concat([length, header, f16Bytes, bf16Bytes]));
+  assert.deepEqual(
+    Array.from(tensors.get('half')!.data),
+    f16.map(([, v]) => v),
+  );
+  assert.deepEqual(
+    Array.from(tensors.get('brain')!.data),
+    bf16.map(([, v]) => v),
+  );
 });
 
 test('a missing or misshaped tensor is an error that names it', () => {

@@ -21,7 +21,10 @@ import { stratifiedSplit } from '../../src/core/data/dataset';
 import type { TrainingConfig } from '../../src/core/config/schema';
 
 before(async () => {
-  await loadBackend('cpu');
+  // device: cpu, as users pick it: on Linux x64 with the addon built (as here) that is the native
+  // kernels, never a silent fall back to the JavaScript ones.
+  const { backend, skipped } = await loadBackend('cpu');
+  assert.equal(backend, 'native', `device: cpu ran on ${backend} (skipped: ${skipped.join('; ')})`);
 });
 
 const near = (a: number, b: number, tolerance = 1e-12) => assert.ok(Math.abs(a - b) <= tolerance, `${a} vs ${b}`);
