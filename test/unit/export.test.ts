@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../src/core/config/environment';
 import { CONFIG_KEYS, SCHEMA } from '../../src/core/config/schema';
 import { prepareData, textFingerprint } from '../../src/core/data/dataset';
 import { TRAINING_ARGUMENT_KEYS } from '../../src/core/export/pythonScript';
-import { REPO_ROOT, tempDir, uciSample } from './helpers';
+import { REPO_ROOT, fixture, tempDir, uciSample } from './helpers';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const PYTHON = '/usr/bin/python3';
@@ -113,6 +113,19 @@ test('export writes a script that compiles, takes every config value under its H
   const hfNames = new Set<string>(CONFIG_KEYS.map((key) => SCHEMA[key].hf));
   for (const name of Object.keys(kwargs))
     assert.ok(hfNames.has(name) || ['use_cpu', 'report_to'].includes(name), `${name} is a schema key's HF name`);
+  // ... and a field of TrainingArguments in transformers' own source (the fixture names its version).
+  const transformers = JSON.parse(fs.readFileSync(fixture('transformers-training-args.json'), 'utf8')) as {
+    transformers: string;
+    fields: string[];
+  };
+  assert.match(transformers.transformers, /^5\./, 'the fixture is of the major version requirements.txt pins');
+  for (const name of Object.keys(kwargs))
+    assert.ok(
+      transformers.fields.includes(name),
+      `${name} is not a TrainingArguments field of transformers ${transformers.transformers}`,
+    );
+  for (const dropped of ['overwrite_output_dir', 'warmup_ratio'])
+    assert.ok(!transformers.fields.includes(dropped), `${dropped}: ELSEWHERE says transformers 5 dropped it`);
   for (const key of TRAINING_ARGUMENT_KEYS) assert.deepEqual(kwargs[key], config[key], key);
   assert.equal(kwargs.warmup_steps, 0.1, 'warmup_ratio as a float warmup_steps');
   assert.equal(kwargs.output_dir, 'out/exported');
