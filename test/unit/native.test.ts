@@ -155,11 +155,20 @@ test('layerNorm and its gradient match the double-precision formulas', () => {
     minus[i] -= 1e-2;
     assert.ok(Math.abs((objective(plus) - objective(minus)) / 2e-2 - dx[i]) < 2e-2, `dx[${i}]`);
   }
+  const columnSum = (term: (r: number, i: number) => number) =>
+    Array.from({ length: dim }, (_, i) =>
+      Array.from({ length: rows }, (_, r) => term(r, i)).reduce((a, b) => a + b, 0),
+    );
+  // dgamma = sum over rows of dy * xhat (the double-precision xhat of the forward above).
+  close(
+    dgamma,
+    columnSum((r, i) => dy[r * dim + i] * expectedHat[r * dim + i]),
+    1e-5,
+    'dgamma',
+  );
   close(
     dbeta,
-    Array.from({ length: dim }, (_, i) =>
-      Array.from({ length: rows }, (_, r) => dy[r * dim + i]).reduce((a, b) => a + b, 0),
-    ),
+    columnSum((r, i) => dy[r * dim + i]),
     1e-5,
     'dbeta',
   );

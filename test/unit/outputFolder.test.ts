@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import type { RunEvent } from '../../src/core/train/events';
 import { finishedRun } from '../../src/run/results';
 import { REPO_ROOT, smallModel, tempDir, uciSample } from './helpers';
 
@@ -79,14 +80,24 @@ test('a finished run is recognised (its step and metrics) until a later run leav
     `model: ./small-model\ntrain_file: reviews.csv\nper_device_train_batch_size: 16\nmax_length: 16\noutput_dir: out\ndevice: cpu\n${extra}`;
   assert.equal(finishedRun(out), undefined, 'no folder, no run');
   fs.writeFileSync(path.join(dir, 'run.finetune.yaml'), yaml('num_train_epochs: 1\n'));
-  const result = spawnSync(process.execPath, [CLI, 'train', 'run.finetune.yaml'], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, 'train', 'run.finetune.yaml', '--json'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   assert.equal(result.status, 0, result.stderr);
-  const all = JSON.parse(fs.readFileSync(path.join(out, 'all_results.json'), 'utf8')) as Record<string, number>;
+  // The final metrics as the run reported them (its `finished` event), not as the folder holds them.
+  const reported = result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as RunEvent)
+    .find((e) => e.type === 'finished');
+  assert.ok(reported?.type === 'finished', 'the run reported its final metrics');
   const finished = finishedRun(out);
   assert.ok(finished, 'the finished run is found');
   assert.equal(finished.step, 4, '64 training rows in batches of 16');
-  assert.equal(finished.accuracy, all.eval_accuracy);
-  assert.equal(finished.f1, all.eval_f1);
+  assert.equal(typeof finished.accuracy, 'number');
+  assert.equal(finished.accuracy, reported.metrics.eval_accuracy);
+  assert.equal(finished.f1, reported.metrics.eval_f1);
   assert.ok(fs.existsSync(path.join(out, 'checkpoint-4')), 'with its own last checkpoint, which is not "to resume"');
 
   // A second run into the folder, killed after its first checkpoint: that checkpoint is what there is to resume.
