@@ -1,5 +1,6 @@
 // npm test: lint (eslint, prettier, dependency-cruiser), typecheck, build, the three layers, then one
-// closing line `N passed, M failed`.
+// closing line `N passed, M failed` (and `, K skipped` when some were). A layer's exit status and its
+// size count too: a non-zero exit with no failed test, or fewer tests than KNOWN_SIZE, is a failure.
 //
 //   1. unit         node --test over the core, the config language and the run protocol (no VS Code)
 //   2. integration  a mocha suite inside a real VS Code extension host
@@ -14,8 +15,13 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const picked = ['unit', 'integration', 'e2e'].filter((layer) => process.argv.includes(`--${layer}`));
 const layers = picked.length ? picked : ['unit', 'integration', 'e2e'];
-const totals = { passed: 0, failed: 0 };
+const totals = { passed: 0, failed: 0, skipped: 0 };
 const summary = [];
+
+// The tests each layer holds, at least. A layer that reports fewer lost some on the way (a file that
+// did not load, a suite that stopped early, a filter left on): that counts as a failure. Raise these
+// with new tests; lower them only with tests removed.
+const KNOWN_SIZE = { unit: 275, integration: 29, e2e: 19 };
 
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
@@ -28,7 +34,7 @@ function nodeTests(name, dir) {
     .map((f) => join(dir, f));
   const countFile = join(root, '.test-runs', `${name}-counts.json`);
   rmSync(countFile, { force: true });
-  run(process.execPath, [
+  const status = run(process.execPath, [
     '--test',
     '--test-concurrency=1',
     '--test-reporter=spec',
@@ -37,19 +43,34 @@ function nodeTests(name, dir) {
     `--test-reporter-destination=${countFile}`,
     ...files,
   ]);
-  let counts = { passed: 0, failed: 1 };
   try {
-    counts = JSON.parse(readFileSync(countFile, 'utf8'));
+    return { ...JSON.parse(readFileSync(countFile, 'utf8')), status };
   } catch {
-    console.log(`${name}: the test runner reported nothing`);
+    return { passed: 0, failed: 1, status, notRun: 'the test runner reported nothing' };
   }
-  return counts;
 }
 
-function record(name, counts) {
-  totals.passed += counts.passed;
-  totals.failed += counts.failed;
-  summary.push(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+/**
+ * Adds a layer's counts to the totals. Its exit status and its size are checked, not trusted: a
+ * non-zero exit that no failed test explains, or fewer tests than the layer is known to hold, is
+ * one more failure, said in the summary.
+ */
+function record(name, { passed, failed, skipped = 0, status = 0, notRun }) {
+  const problems = notRun ? [notRun] : [];
+  if (status !== 0 && failed === 0) {
+    problems.push(`exited with status ${status} and no failed test`);
+    failed++;
+  }
+  const size = passed + failed + skipped;
+  if (!notRun && size < KNOWN_SIZE[name]) {
+    problems.push(`ran ${size} tests, fewer than the ${KNOWN_SIZE[name]} it holds`);
+    failed++;
+  }
+  totals.passed += passed;
+  totals.failed += failed;
+  totals.skipped += skipped;
+  const counts = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+  summary.push(`${name}: ${counts}${problems.length ? ` (${problems.join('; ')})` : ''}`);
 }
 
 // Every layer gets a WebGPU adapter without a GPU: SwiftShader, the software Vulkan driver (with its
@@ -84,19 +105,21 @@ if (layers.includes('integration')) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.stdout.write(result.stdout);
-  const line = /integration: (\d+) passed, (\d+) failed/.exec(result.stdout);
-  record('integration', line ? { passed: Number(line[1]), failed: Number(line[2]) } : { passed: 0, failed: 1 });
+  const line = [...result.stdout.matchAll(/^integration: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/gm)].at(-1);
+  const status = result.status ?? 1;
+  if (line) record('integration', { passed: +line[1], failed: +line[2], skipped: +(line[3] ?? 0), status });
+  else record('integration', { passed: 0, failed: 1, status, notRun: 'no result line' });
 }
 
 if (layers.includes('e2e')) {
   console.log('\n== end-to-end (chromium + real VS Code + the packed .vsix)');
   if (run('npm', ['run', '--silent', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0) {
-    record('e2e', { passed: 0, failed: 1 });
+    record('e2e', { passed: 0, failed: 1, notRun: 'npm run package failed' });
   } else {
     record('e2e', nodeTests('e2e', 'out/test/e2e'));
   }
 }
 
 console.log(`\n${summary.join('\n')}`);
-console.log(`${totals.passed} passed, ${totals.failed} failed`);
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed > 0 ? 1 : 0);

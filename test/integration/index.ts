@@ -21,8 +21,9 @@ export function run(): Promise<void> {
   for (const declare of SUITES) declare();
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
-      const stats = runner.stats ?? { passes: 0, failures };
-      console.log(`INTEGRATION_RESULT ${JSON.stringify({ passed: stats.passes, failed: stats.failures })}`);
+      const stats = runner.stats ?? { passes: 0, failures, pending: 0 };
+      const result = { passed: stats.passes, failed: stats.failures, skipped: stats.pending };
+      console.log(`INTEGRATION_RESULT ${JSON.stringify(result)}`);
       if (failures > 0) reject(new Error(`${failures} integration tests failed`));
       else resolve();
     });

@@ -4,7 +4,8 @@
 //
 //   node out/test/support/runIntegration.js
 //
-// Prints mocha's output, then `integration: N passed, M failed`; exits with the suite's code.
+// Prints mocha's output, then `integration: N passed, M failed` (`, K skipped` when mocha skipped
+// some); exits with the suite's code, and non-zero when the suite never reported its result.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -37,8 +38,7 @@ async function main(): Promise<number> {
     DISTILBERT_FINETUNE_BENCH: process.env.DISTILBERT_FINETUNE_BENCH ?? '',
   });
   const browser = await launchBrowser(dirs);
-  let passed = 0;
-  let failed = 0;
+  let result: { passed: number; failed: number; skipped: number } | undefined;
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const exitCode = new Promise<number>((resolve) => {
@@ -47,9 +47,7 @@ async function main(): Promise<number> {
     await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
       const text = format(...args);
       if (text.startsWith(RESULT_PREFIX)) {
-        const result = JSON.parse(text.slice(RESULT_PREFIX.length)) as { passed: number; failed: number };
-        passed = result.passed;
-        failed = result.failed;
+        result = JSON.parse(text.slice(RESULT_PREFIX.length)) as typeof result;
       } else if (type !== 'debug' && !WORKBENCH_NOISE.test(text)) {
         process.stdout.write(`${text}\n`);
       }
@@ -67,13 +65,16 @@ async function main(): Promise<number> {
       }, 15 * 60_000),
     );
     const code = await Promise.race([exitCode, timeout]);
-    if (code !== 0 && passed + failed === 0) {
+    if (!result) {
+      // No result line is a failure whatever the exit code: nothing says the tests ran.
       process.stdout.write(
         `integration: the suite did not report (exit ${code}). Server log:\n${server.log().slice(-4000)}\n`,
       );
-      failed = 1;
+      process.stdout.write('integration: 0 passed, 1 failed\n');
+      return code === 0 ? 1 : code;
     }
-    process.stdout.write(`integration: ${passed} passed, ${failed} failed\n`);
+    const { passed, failed, skipped } = result;
+    process.stdout.write(`integration: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
     return code;
   } finally {
     await browser.close();
