@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<void> {
   // Each call ends when its results are back on the CPU (on a GPU, when the queue has run).
   const once = async () => {
     if (mode === 'train') {
-      await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++);
+      await (await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, step++)).read();
       return;
     }
     const logits = model.logits(batch);

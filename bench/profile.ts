@@ -11,7 +11,7 @@ async function main([device, mode, batchText, seqText]: string[]): Promise<void>
   const T = Number(seqText);
   const { model, batch, labels, optimizer } = baseModelAndBatch(B, T);
   const once = async () => {
-    if (mode === 'train') await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1);
+    if (mode === 'train') await (await optimizerStep(model, optimizer, [{ batch, labels }], 2e-5, 1, 1)).read();
     else model.logits(batch).dispose();
   };
   await once();

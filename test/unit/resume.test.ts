@@ -6,104 +6,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { loadBackend } from '../../src/core/backends/loadBackend';
-import { runTraining } from '../../src/core/train/runTraining';
-import { tf } from '../../src/core/tf';
 import { loadModel, disposeModel } from '../../src/core/model/modelFolder';
-import type { RunEvent } from '../../src/run/protocol';
-import { smallModel, tempDir, uciSample, writeConfig } from './helpers';
+import { cancelThenResumeIsExact, resumeWorkspace } from './resumeCheck';
 
-const dir = tempDir('resume');
-const KEYS = {
-  model: './small-model',
-  train_file: 'reviews.csv',
-  learning_rate: 1e-3,
-  num_train_epochs: 2,
-  per_device_train_batch_size: 16,
-  max_length: 32,
-  logging_steps: 4,
-  warmup_steps: 3,
-  weight_decay: 0.01,
-  device: 'wasm',
-};
+const workspace = resumeWorkspace('wasm', 'resume');
+const { dir, run } = workspace;
 
 before(async () => {
   await loadBackend('wasm');
-  smallModel(path.join(dir, 'small-model'));
-  uciSample(dir, 240);
 });
 
-async function run(keys: Record<string, unknown>, cancelAtStep?: number) {
-  const { config } = writeConfig(dir, { ...KEYS, ...keys });
-  const events: RunEvent[] = [];
-  let step = 0;
-  const tensorsPerStep: number[] = [];
-  const outcome = await runTraining(config, {
-    emit: (e) => {
-      events.push(e);
-      if (e.type === 'progress') {
-        step = e.step;
-        tensorsPerStep.push(tf.memory().numTensors);
-      }
-    },
-    isCancelled: () => cancelAtStep !== undefined && step >= cancelAtStep,
-    extensionVersion: 'test',
-  });
-  return { outcome, events, tensorsPerStep, config };
-}
-
 test('cancel then resume gives the same final weights as an uninterrupted run', async () => {
-  const baseline = tf.memory().numTensors;
-  const whole = await run({ output_dir: 'whole', save_strategy: 'no' });
-  assert.equal(whole.outcome.status, 'finished');
-  assert.equal(tf.memory().numTensors, baseline, 'every tensor of the run was disposed');
-  // Flat memory: the same number of live tensors after every step.
-  assert.equal(
-    new Set(whole.tensorsPerStep.slice(1)).size,
-    1,
-    `tensors per step: ${[...new Set(whole.tensorsPerStep)].join(', ')}`,
-  );
-
-  const first = await run({ output_dir: 'split', save_strategy: 'no' }, 7);
-  assert.equal(first.outcome.status, 'cancelled');
-  const cancelled = first.events.find((e) => e.type === 'cancelled');
-  assert.ok(cancelled && cancelled.type === 'cancelled' && cancelled.step === 7);
-  assert.equal(
-    cancelled.checkpoint,
-    path.join(dir, 'split', 'checkpoint-7'),
-    'a cancelled run leaves a checkpoint even with save_strategy: no',
-  );
-  assert.ok(!fs.existsSync(path.join(dir, 'split', 'model.safetensors')), 'no final model for a cancelled run');
-
-  const second = await run({ output_dir: 'split', save_strategy: 'no', resume_from_checkpoint: true });
-  assert.equal(second.outcome.status, 'finished');
-  const started = second.events.find((e) => e.type === 'started');
-  assert.equal(started?.type === 'started' && started.start_step, 7);
-  assert.equal(
-    second.events.filter((e) => e.type === 'progress').length,
-    whole.events.filter((e) => e.type === 'progress').length - 7,
-  );
-
-  const a = fs.readFileSync(path.join(dir, 'whole', 'model.safetensors'));
-  const b = fs.readFileSync(path.join(dir, 'split', 'model.safetensors'));
-  assert.ok(a.equals(b), 'bit-identical final weights');
-  // Timings differ between runs; everything else must not.
-  const TIMINGS = [
-    'eval_runtime',
-    'eval_samples_per_second',
-    'eval_steps_per_second',
-    'train_runtime',
-    'train_samples_per_second',
-    'train_steps_per_second',
-  ];
-  const strip = (h: Array<Record<string, unknown>>) =>
-    h.map((entry) => Object.fromEntries(Object.entries(entry).filter(([key]) => !TIMINGS.includes(key))));
-  const historyOf = (out: string) =>
-    JSON.parse(fs.readFileSync(path.join(dir, out, 'trainer_state.json'), 'utf8')).log_history;
-  assert.deepEqual(
-    strip(historyOf('split')),
-    strip(historyOf('whole')),
-    'the same log history, Training Loss windows included',
-  );
+  await cancelThenResumeIsExact(workspace);
 });
 
 test("the output folder holds the Trainer's files; the model card and trainer_state.json have its structure", () => {

@@ -113,13 +113,14 @@ test('clipping: the total norm over all tensors; gradients scaled by max / (norm
   });
   const optimizer = new AdamW(parameterSpecs(config), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
   const params = new Map([['classifier.bias', tf.tensor1d([0, 0])]]);
-  optimizer.apply(params, new Map([['classifier.bias', tf.tensor1d([3, 4])]]), 0, coef);
-  const m = optimizer.expAvg.get('classifier.bias')!.dataSync();
+  const { gradNorm } = await optimizer.apply(params, new Map([['classifier.bias', tf.tensor1d([3, 4])]]), 0, 1);
+  near(gradNorm.dataSync()[0], 5, 1e-6);
+  const m = (await optimizer.moments()).get('classifier.bias')!.expAvg;
   near(m[0], 0.1 * 3 * coef, 1e-7);
   near(m[1], 0.1 * 4 * coef, 1e-7);
 });
 
-test('AdamW: one step by hand, decoupled weight decay on weights only (not biases, not LayerNorm)', () => {
+test('AdamW: one step by hand, decoupled weight decay on weights only (not biases, not LayerNorm)', async () => {
   const config = parseDistilBertConfig({
     vocab_size: 4,
     dim: 2,
@@ -143,13 +144,14 @@ test('AdamW: one step by hand, decoupled weight decay on weights only (not biase
     [weight, tf.tensor1d([1])],
     [bias, tf.tensor1d([1])],
   ]);
-  optimizer.apply(
+  await optimizer.apply(
     params,
     new Map([
       [weight, tf.tensor1d([0.5])],
       [bias, tf.tensor1d([0.5])],
     ]),
     0.01,
+    0,
   );
   // t = 1: m = 0.05, v = 0.00025; m-hat = 0.5, v-hat = 0.25 -> update = lr * 0.5 / (0.5 + 1e-8) ~= 0.01
   const update = (0.01 * (0.05 / 0.1)) / (Math.sqrt(0.00025) / Math.sqrt(0.001) + 1e-8);
@@ -298,7 +300,7 @@ test('gradient accumulation: two micro-batches of 2 make the same update as one 
   const run = async (micro: Array<{ batch: ReturnType<typeof batch>; labels: Int32Array }>) => {
     const { model, specs } = loadModel(fixture('tiny-distilbert'), { seed: 0 });
     const optimizer = new AdamW(specs, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-    const result = await optimizerStep(model, optimizer, micro, 1e-3, 1, undefined);
+    const result = await (await optimizerStep(model, optimizer, micro, 1e-3, 1, undefined)).read();
     const weights = Array.from(model.params.get('classifier.weight')!.dataSync());
     optimizer.dispose();
     disposeModel(model);

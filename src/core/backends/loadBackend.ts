@@ -42,6 +42,11 @@ export interface BackendOptions {
   threads?: number;
   /** WebGPU on a software adapter (SwiftShader, llvmpipe, WARP): only when `device: webgpu` asks. */
   allowSoftwareGpu?: boolean;
+  /**
+   * Dawn toggles for `create()`: `backend=null` makes and validates every WebGPU call without a
+   * GPU (bench/gpuHost.ts measures the host's cost of a step that way).
+   */
+  dawnFlags?: string[];
 }
 
 let loaded: BackendInfo | undefined;
@@ -181,7 +186,7 @@ const LOADERS: Record<
   },
   async webgpu(options) {
     const namespace = require('@tensorflow/tfjs-core') as Tf;
-    const adapter = await registerWebGpuBackend(namespace, options.allowSoftwareGpu ?? false);
+    const adapter = await registerWebGpuBackend(namespace, options.allowSoftwareGpu ?? false, options.dawnFlags);
     bindTf(namespace);
     return {
       backend: 'webgpu',

@@ -14,6 +14,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
+import { classifyGpuError, GpuFault, recordGpuFault } from '../kernels/gpuFaults';
+
+// The error type lives with the kernels (the trainer sees faults through them); tests import it from here too.
+export { classifyGpuError, GpuFault, type GpuFaultKind } from '../kernels/gpuFaults';
 
 /** The adapter that computes, as the panel, the CLI and the model card name it. */
 export interface GpuAdapter {
@@ -95,32 +99,6 @@ export function describeAdapter(adapter: GpuAdapter): string {
   return `${name}${detail} (${adapter.software ? 'software, ' : ''}${adapter.api})`;
 }
 
-export type GpuFaultKind = 'out-of-memory' | 'device-lost' | 'shader' | 'gpu';
-
-/** What the GPU reported, by kind: each kind has its own advice (failures.ts). */
-export class GpuFault extends Error {
-  constructor(
-    readonly kind: GpuFaultKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GpuFault';
-  }
-}
-
-const DOES_NOT_FIT =
-  /out of memory|\bOOM\b|exceeds the max|exceeds .*limit|too large|failed to allocate|allocation failed/i;
-const SHADER = /shader|WGSL|compil/i;
-
-/** A GPU error message, classified. */
-export function classifyGpuError(message: string): GpuFault {
-  const first = message.split('\n')[0].trim();
-  if (DOES_NOT_FIT.test(message)) return new GpuFault('out-of-memory', `a GPU allocation does not fit: ${first}`);
-  if (SHADER.test(message)) return new GpuFault('shader', `a GPU kernel failed to compile: ${first}`);
-  return new GpuFault('gpu', `the GPU reported an error: ${first}`);
-}
-
-let fault: GpuFault | undefined;
 /**
  * Dawn's instance and adapter for the life of the process: dropping the instance destroys what it
  * made (the device tfjs computes on) when the garbage collector runs, mid-training. Seen here as
@@ -128,21 +106,15 @@ let fault: GpuFault | undefined;
  */
 const alive: unknown[] = [];
 
-/** Throws the first error the GPU reported (out of memory, device lost, a failed shader), if any. */
-export function throwIfGpuFault(): void {
-  if (fault) throw fault;
-}
-
-/** The first error the GPU reported, if any: when a run fails, the cause to report. */
-export function recordedGpuFault(): GpuFault | undefined {
-  return fault;
-}
-
 /**
  * Loads Dawn, finds an adapter and registers tfjs' `webgpu` backend on it. Throws with the reason
  * when there is no adapter, or only a software one and `allowSoftware` is false.
  */
-export async function registerWebGpuBackend(tf: typeof TfCore, allowSoftware: boolean): Promise<GpuAdapter> {
+export async function registerWebGpuBackend(
+  tf: typeof TfCore,
+  allowSoftware: boolean,
+  dawnFlags: string[] = [],
+): Promise<GpuAdapter> {
   if (process.versions.electron) {
     // Electron's V8 sandbox refuses the external ArrayBuffers dawn.node hands out (mapped GPU memory).
     throw new Error(
@@ -156,7 +128,7 @@ export async function registerWebGpuBackend(tf: typeof TfCore, allowSoftware: bo
     globals: Record<string, unknown>;
   };
   Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create([]);
+  const gpu = dawn.create(dawnFlags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   alive.push(gpu, adapter);
   if (!adapter) {
@@ -210,13 +182,15 @@ export async function releaseGpu(timeoutMs = 10_000): Promise<void> {
 
 function watchDevice(device: Device): void {
   void device.lost.then((lost) => {
-    fault ??= new GpuFault(
-      'device-lost',
-      `the GPU device was lost (${lost.reason || 'unknown'}: ${lost.message.split('\n')[0]})`,
+    recordGpuFault(
+      new GpuFault(
+        'device-lost',
+        `the GPU device was lost (${lost.reason || 'unknown'}: ${lost.message.split('\n')[0]})`,
+      ),
     );
   });
   const onError = (event: { error: { message: string } }) => {
-    fault ??= classifyGpuError(event.error.message);
+    recordGpuFault(classifyGpuError(event.error.message));
   };
   if (device.addEventListener) device.addEventListener('uncapturederror', onError);
   else device.onuncapturederror = onError;

@@ -54,6 +54,46 @@ export interface AdamWTensors {
   expAvgSq?: Tensor;
 }
 
+/** A parameter the optimizer updates, in the order of every update's tensors. */
+export interface AdamWParameter {
+  name: string;
+  /** The tensor's shape in memory. */
+  shape: number[];
+  /** Whether weight decay applies (weights, not biases or LayerNorm). */
+  decay: boolean;
+}
+
+/** What one update of all parameters needs: AdamWStep with `decay` for the decayed ones, and the clipping limit. */
+export interface AdamWUpdate extends Omit<AdamWStep, 'gradScale'> {
+  /** clip_grad_norm_'s max_norm; <= 0 disables clipping. */
+  maxGradNorm: number;
+}
+
+export interface AdamWMoments {
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+}
+
+/**
+ * AdamW over a fixed list of parameters, with the gradients clipped by their global norm first
+ * (clip_grad_norm_). Where the moments live is the backend's business: per tensor on the CPU
+ * backends, in flat GPU buffers on WebGPU (one dispatch updates every parameter there, and the
+ * norm and the clipping coefficient never leave the GPU).
+ */
+export interface MultiTensorAdamW {
+  /**
+   * One update. `params` and `grads` follow the parameter list. Returns the parameters' tensors
+   * after it (the same ones where the backend updates in place; the caller disposes replaced ones)
+   * and the total gradient norm before clipping as a scalar tensor, not read back.
+   */
+  update(params: Tensor[], grads: Tensor[], step: AdamWUpdate): Promise<{ params: Tensor[]; gradNorm: Tensor }>;
+  /** Each parameter's moments, read back (undefined before its first update). */
+  readMoments(): Promise<Array<AdamWMoments | undefined>>;
+  /** Moments from a checkpoint, in the parameter list's order (undefined: none yet). */
+  writeMoments(moments: Array<AdamWMoments | undefined>): void;
+  dispose(): void;
+}
+
 export interface Kernels {
   /** In words, for logs and tests. */
   readonly name: string;
@@ -106,11 +146,19 @@ export interface Kernels {
   attentionBackward(cache: AttentionCache, dContext: Tensor2D): { dQ: Tensor2D; dK: Tensor2D; dV: Tensor2D };
   /** Inverted dropout's mask: 0 with probability `rate`, else 1 / (1 - rate); a function of `seed`. */
   dropoutMask(shape: number[], rate: number, seed: number): Tensor;
+  /** AdamW with gradient clipping over these parameters (train/optimizer.ts drives it). */
+  adamw(parameters: AdamWParameter[]): MultiTensorAdamW;
   /**
-   * One AdamW update of one parameter. Returns its new tensors: the same ones updated in place
-   * where the backend can (the caller keeps them), else new ones (the caller disposes the old).
+   * Reads a float32 tensor back and disposes it at once: the read is under way when this returns
+   * (on a GPU its copy is queued behind everything before it, so waiting for it holds back nothing
+   * queued after), and no tensor stays alive while it is.
    */
-  adamw(state: AdamWTensors, grad: Tensor, step: AdamWStep): { param: Tensor; expAvg: Tensor; expAvgSq: Tensor };
+  readBack(tensor: Tensor): Promise<Float32Array>;
+  /**
+   * Throws what went wrong on the device since the last call, if anything (a GpuFault, on a GPU):
+   * the trainer calls it after every step and evaluation, before it logs or saves their results.
+   */
+  throwIfFault(): void;
   /** sum(g^2) of each tensor, as numbers (clip_grad_norm_'s per-tensor norms, squared): one read back. */
   sumsOfSquares(tensors: Tensor[]): Promise<number[]>;
 }

@@ -2,6 +2,7 @@
 // JavaScript cpu backend, tfjs-node) unless it has kernels of its own.
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import { LAYER_NORM_EPS, type AttentionCache, type Kernels } from './kernels';
+import { perTensorAdamW, type TensorAdamW } from './perTensorAdamW';
 
 /** [B*T,D] -> [B,H,T,dh]: head h holds features h*dh .. h*dh+dh-1. */
 function splitHeads(x: Tensor2D, B: number, T: number, H: number, dh: number): Tensor4D {
@@ -18,6 +19,38 @@ function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
     tf.cast(tf.greaterEqual(tf.randomUniform(shape, 0, 1, 'float32', seed), rate), 'float32'),
     1 / (1 - rate),
   );
+}
+
+/** One parameter's AdamW update as tfjs ops (new tensors). */
+const adamwOne: TensorAdamW = (
+  { param, expAvg, expAvgSq },
+  grad,
+  { decay, beta1, beta2, epsilon, stepSize, bc2Sqrt, gradScale },
+) =>
+  tf.tidy(() => {
+    const m0 = expAvg ?? tf.zerosLike(param);
+    const v0 = expAvgSq ?? tf.zerosLike(param);
+    const g = gradScale !== 1 ? tf.mul(grad, gradScale) : grad;
+    const m1 = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
+    const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
+    const decayed = decay !== 1 ? tf.mul(param, decay) : param;
+    const denominator = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), epsilon);
+    const p1 = tf.sub(decayed, tf.mul(tf.div(m1, denominator), stepSize));
+    return { param: p1, expAvg: m1, expAvgSq: v1 };
+  });
+
+async function sumsOfSquares(tensors: Tensor[]): Promise<number[]> {
+  const squares = tf.tidy(() => tf.stack(tensors.map((g) => tf.sum(tf.square(g)))));
+  const values = Array.from(await squares.data());
+  squares.dispose();
+  return values;
+}
+
+/** The CPU backends copy the values out synchronously when the read starts: the tensor can go at once. */
+function readBack(tensor: Tensor): Promise<Float32Array> {
+  const values = tensor.data() as Promise<Float32Array>;
+  tensor.dispose();
+  return values;
 }
 
 export const tfjsKernels: Kernels = {
@@ -95,24 +128,11 @@ export const tfjsKernels: Kernels = {
 
   dropoutMask,
 
-  adamw({ param, expAvg, expAvgSq }, grad, { decay, beta1, beta2, epsilon, stepSize, bc2Sqrt, gradScale }) {
-    return tf.tidy(() => {
-      const m0 = expAvg ?? tf.zerosLike(param);
-      const v0 = expAvgSq ?? tf.zerosLike(param);
-      const g = gradScale !== 1 ? tf.mul(grad, gradScale) : grad;
-      const m1 = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
-      const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
-      const decayed = decay !== 1 ? tf.mul(param, decay) : param;
-      const denominator = tf.add(tf.div(tf.sqrt(v1), bc2Sqrt), epsilon);
-      const p1 = tf.sub(decayed, tf.mul(tf.div(m1, denominator), stepSize));
-      return { param: p1, expAvg: m1, expAvgSq: v1 };
-    });
-  },
+  adamw: (parameters) => perTensorAdamW(parameters, adamwOne, sumsOfSquares),
 
-  async sumsOfSquares(tensors) {
-    const squares = tf.tidy(() => tf.stack(tensors.map((g) => tf.sum(tf.square(g)))));
-    const values = Array.from(await squares.data());
-    squares.dispose();
-    return values;
-  },
+  sumsOfSquares,
+
+  readBack,
+
+  throwIfFault: () => undefined,
 };

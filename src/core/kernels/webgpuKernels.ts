@@ -1,13 +1,20 @@
-// The Kernels on tfjs' webgpu backend: the TensorFlow.js compositions, with two shaders of our own
+// The Kernels on tfjs' webgpu backend: the TensorFlow.js compositions, with shaders of our own
 // where the compositions cost most of a training step (measured on an H200, DistilBERT-base at
 // 20x128: 0.67 s a step, against 28 ms for the forward pass without dropout):
 // - dropout masks drawn on the GPU: tfjs' randomUniform draws on the CPU in JavaScript and uploads,
 //   about 50 million numbers a step;
-// - AdamW in three dispatches a parameter instead of about twelve (and no scalar uploads): a step
-//   has a fixed cost per dispatch, and 100 parameters made AdamW most of the dispatches.
+// - AdamW and gradient clipping over flat buffers in three dispatches a step (webgpuAdamW.ts), with
+//   nothing read back: a step has a fixed host cost per dispatch, and per-tensor AdamW and norms
+//   made more than a third of them;
+// - LayerNorm with its residual add and GELU, forward and backward, one dispatch each where the
+//   compositions took nine to twelve (webgpuLayerOps.ts).
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { tf, type Tensor } from '../tf';
-import type { AdamWStep, AdamWTensors, Kernels } from './kernels';
+import type { Kernels } from './kernels';
+import { throwIfGpuFault } from './gpuFaults';
+import { flatAdamWFits, webgpuAdamW } from './webgpuAdamW';
+import { webgpuLayerOps } from './webgpuLayerOps';
+import { WebGpuRuntime } from './webgpuRuntime';
 import { tfjsKernels } from './tfjsKernels';
 
 type WebGpuModule = typeof import('@tensorflow/tfjs-backend-webgpu');
@@ -54,44 +61,9 @@ export function webgpuKernels(): Kernels {
     }
   }
 
-  const floats = (...values: number[]) => values.map((value) => ({ type: 'float32', data: [value] }));
-
   function run(program: WebGPUProgram, inputs: Tensor[], uniforms: Array<{ type: string; data: number[] }>): Tensor {
     const backend = tf.backend() as unknown as WebGPUBackend;
     return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(program, inputs, 'float32', uniforms));
-  }
-
-  // The same operations in the same order as tfjsKernels.adamw, so the same float32 results.
-  const MOMENT_UNIFORMS = 'beta : f32, oneMinusBeta : f32, gradScale : f32,';
-  const expAvgCode =
-    'let g = G[index] * uniforms.gradScale; let result = M[index] * uniforms.beta + g * uniforms.oneMinusBeta;';
-  const expAvgSqCode =
-    'let g = G[index] * uniforms.gradScale; let result = M[index] * uniforms.beta + (g * g) * uniforms.oneMinusBeta;';
-  const PARAM_UNIFORMS = 'decay : f32, stepSize : f32, bc2Sqrt : f32, epsilon : f32,';
-  const paramCode =
-    'let denominator = sqrt(V[index]) / uniforms.bc2Sqrt + uniforms.epsilon; let result = P[index] * uniforms.decay - (M[index] / denominator) * uniforms.stepSize;';
-
-  function adamw(state: AdamWTensors, grad: Tensor, step: AdamWStep) {
-    const { param } = state;
-    const shape = param.shape;
-    const moment = (previous: Tensor | undefined, key: string, code: string, beta: number) => {
-      const from = previous ?? tf.zerosLike(param);
-      const next = run(
-        new ElementwiseProgram(shape, key, ['M', 'G'], MOMENT_UNIFORMS, code),
-        [from, grad],
-        floats(beta, 1 - beta, step.gradScale),
-      );
-      if (!previous) from.dispose();
-      return next;
-    };
-    const expAvg = moment(state.expAvg, 'distilbertAdamWExpAvg', expAvgCode, step.beta1);
-    const expAvgSq = moment(state.expAvgSq, 'distilbertAdamWExpAvgSq', expAvgSqCode, step.beta2);
-    const next = run(
-      new ElementwiseProgram(shape, 'distilbertAdamWParam', ['P', 'M', 'V'], PARAM_UNIFORMS, paramCode),
-      [param, expAvg, expAvgSq],
-      floats(step.decay, step.stepSize, step.bc2Sqrt, step.epsilon),
-    );
-    return { param: next, expAvg, expAvgSq };
   }
 
   /** 0 with probability `rate`, else 1 / (1 - rate): a PCG hash of (seed, element index). */
@@ -124,5 +96,17 @@ export function webgpuKernels(): Kernels {
     );
   }
 
-  return { ...tfjsKernels, name: 'TensorFlow.js ops on WebGPU', sequenceMultiple: 16, dropoutMask, adamw };
+  return {
+    ...tfjsKernels,
+    ...webgpuLayerOps(WebGpuRuntime.current()),
+    name: 'TensorFlow.js ops on WebGPU',
+    sequenceMultiple: 16,
+    dropoutMask,
+    adamw(parameters) {
+      const gpu = WebGpuRuntime.current();
+      return flatAdamWFits(parameters, gpu.device) ? webgpuAdamW(parameters, gpu) : tfjsKernels.adamw(parameters);
+    },
+    readBack: (tensor) => WebGpuRuntime.current().readBack(tensor),
+    throwIfFault: throwIfGpuFault,
+  };
 }

@@ -81,15 +81,16 @@ export class DistilBertForSequenceClassification {
   }
 
   /**
-   * Mean cross-entropy loss, logits, and the gradient of the loss for every trainable parameter.
-   * `lossScale` multiplies the gradients (1 / gradient_accumulation_steps).
+   * Mean cross-entropy loss (a scalar tensor, not read back: on a GPU a read waits for the queue to
+   * drain) and the gradient of the loss for every trainable parameter. `lossScale` multiplies the
+   * gradients (1 / gradient_accumulation_steps).
    */
-  async lossAndGradients(
+  lossAndGradients(
     batch: EncodedBatch,
     labels: Int32Array,
     dropout: DropoutPlan | undefined,
     lossScale = 1,
-  ): Promise<{ loss: number; logits: Float32Array; gradients: Gradients }> {
+  ): { loss: Tensor; gradients: Gradients } {
     const { ids, maskBias } = this.inputs(batch);
     const { n_layers: layers } = this.config;
     const embeddings = tidy(() => this.embeddingsForward(ids, batch, dropout));
@@ -103,8 +104,7 @@ export class DistilBertForSequenceClassification {
     const head = tidy(() => this.headForward(x, dropout));
     const gradients: Gradients = new Map();
     const { loss, dPooled } = tidy(() => this.headBackward(head, x, labels, lossScale, gradients));
-    const { logits } = head;
-    disposeAll({ ...head, logits: undefined });
+    disposeAll(head);
     x.dispose(); // the last layer's output (token 0 of each row): no cache holds it
 
     let dx: Tensor2D = dPooled;
@@ -119,11 +119,7 @@ export class DistilBertForSequenceClassification {
     disposeAll(embeddings);
     ids.dispose();
     maskBias.dispose();
-    // Read back once the whole backward is queued: on a GPU, a read waits for the queue to drain.
-    const [lossValue, logitsValue] = await Promise.all([loss.data(), logits.data()]);
-    loss.dispose();
-    logits.dispose();
-    return { loss: lossValue[0], logits: logitsValue as Float32Array, gradients };
+    return { loss, gradients };
   }
 
   // --- inputs -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // Attention reads its heads from the [rows, D] matrices through strides instead of transposing.
 import type { AttentionShape, Kernels } from '../kernels/kernels';
 import { LAYER_NORM_EPS } from '../kernels/kernels';
+import { perTensorAdamW, type TensorAdamW } from '../kernels/perTensorAdamW';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import { outputArray, type NativeAddon, type StridedMatrices } from './addon';
 
@@ -29,6 +30,16 @@ export function nativeKernels(addon: NativeAddon): Kernels {
     addon.dropoutMask(out, rate, seed);
     return float32(out, shape);
   };
+
+
+  // In place, as torch's in-place ops do: the same tensors come back.
+  const adamwInPlace: TensorAdamW = ({ param, expAvg, expAvgSq }, grad, step) => {
+    const m = expAvg ?? tf.zerosLike(param);
+    const v = expAvgSq ?? tf.zerosLike(param);
+    addon.adamw({ param: values(param), grad: values(grad), expAvg: values(m), expAvgSq: values(v), ...step });
+    return { param, expAvg: m, expAvgSq: v };
+  };
+  const sumsOfSquares = async (tensors: Tensor[]) => tensors.map((g) => addon.sumSquares(values(g)));
 
   return {
     name: `native kernels (${addon.blasConfig.split(' ').slice(0, 2).join(' ')})`,
@@ -218,14 +229,16 @@ export function nativeKernels(addon: NativeAddon): Kernels {
 
     dropoutMask,
 
-    adamw({ param, expAvg, expAvgSq }, grad, step) {
-      // In place, as torch's in-place ops do: the same tensors come back.
-      const m = expAvg ?? tf.zerosLike(param);
-      const v = expAvgSq ?? tf.zerosLike(param);
-      addon.adamw({ param: values(param), grad: values(grad), expAvg: values(m), expAvgSq: values(v), ...step });
-      return { param, expAvg: m, expAvgSq: v };
+    adamw: (parameters) => perTensorAdamW(parameters, adamwInPlace, sumsOfSquares),
+
+    sumsOfSquares,
+
+    readBack: (tensor) => {
+      const copy = Float32Array.from(values(tensor));
+      tensor.dispose();
+      return Promise.resolve(copy);
     },
 
-    sumsOfSquares: async (tensors) => tensors.map((g) => addon.sumSquares(values(g))),
+    throwIfFault: () => undefined,
   };
 }

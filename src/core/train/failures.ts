@@ -1,7 +1,7 @@
 // Failures of the machine rather than of the code — memory running out, a full or read-only disk —
 // turned into messages that say what happened and what to change. Everything else passes through.
 import type { TrainingConfig } from '../config/schema';
-import { GpuFault, recordedGpuFault } from '../backends/webgpu';
+import { GpuFault, recordedGpuFault } from '../kernels/gpuFaults';
 import { UserError } from '../errors';
 import { latestCheckpoint } from './findCheckpoints';
 

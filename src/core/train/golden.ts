@@ -63,7 +63,10 @@ export async function runGolden(dir: string): Promise<GoldenOutput> {
   const forwardLogits = toRows(await logits.data());
   logits.dispose();
   pooled.dispose();
-  const { loss, gradients } = await model.lossAndGradients(batch, labels, undefined);
+  const computed = model.lossAndGradients(batch, labels, undefined);
+  const { gradients } = computed;
+  const loss = (await computed.loss.data())[0];
+  computed.loss.dispose();
   const gradNorm = await globalGradNorm(gradients);
   for (const g of gradients.values()) g.dispose();
 
@@ -84,7 +87,9 @@ export async function runGolden(dir: string): Promise<GoldenOutput> {
   const steps: GoldenOutput['training']['steps'] = [];
   for (let step = 0; step < numSteps; step++) {
     const lr = learningRateAt(schedule, step);
-    const result = await optimizerStep(model, optimizer, [{ batch, labels }], lr, maxGradNorm, undefined);
+    const result = await (
+      await optimizerStep(model, optimizer, [{ batch, labels }], lr, maxGradNorm, undefined)
+    ).read();
     steps.push({ step, lr, loss: result.loss, grad_norm: result.gradNorm });
   }
   const finalLogits = model.logits(batch);

@@ -19,10 +19,10 @@ import { saveCheckpoint, type ResumeState } from './trainingCheckpoint';
 import { evaluateModel } from './evaluate';
 import { AdamW } from './optimizer';
 import { learningRateAt, warmupSteps, type Schedule } from './schedule';
-import { optimizerStep, type MicroBatch } from './step';
+import { optimizerStep, type MicroBatch, type PendingStep, type StepResult } from './step';
 import { trainerStateJson, type LogEntry } from './trainerState';
 import { checkpointFolderName } from '../outputNames';
-import { throwIfGpuFault } from '../backends/webgpu';
+import { kernels } from '../kernels/activeKernels';
 
 export interface TrainerInputs {
   config: TrainingConfig;
@@ -47,6 +47,17 @@ export interface TrainOutcome {
   finalMetrics?: FinalMetrics;
   checkpoint?: string;
   trainLoss: number;
+}
+
+/** A step that has been queued; its numbers are read when it is reported. */
+interface QueuedStep {
+  pending: PendingStep;
+  step: number;
+  learningRate: number;
+  epochFloat: number;
+  endOfEpoch: boolean;
+  samples: number;
+  tokens: number;
 }
 
 export interface Plan {
@@ -131,18 +142,33 @@ export class Trainer {
     const meter = new RateMeter(20);
     emit({ type: 'phase', phase: 'training' });
 
+    // A step is queued, then the previous one is reported (its loss and norm read back): on a GPU
+    // the read does not stall the queue. A step that logs, evaluates, saves or ends the run is
+    // reported at once, before anything else is queued.
+    let unreported: QueuedStep | undefined;
+    let reportedAt = Date.now();
+    const report = async (queued: QueuedStep) => {
+      const result = await queued.pending.read();
+      // Nothing computed after a GPU fault is logged or saved: the checkpoint before it stays the last.
+      kernels().throwIfFault();
+      meter.add((Date.now() - reportedAt) / 1000, queued.samples);
+      reportedAt = Date.now();
+      await this.report(queued, result, started, meter);
+    };
     while (this.step < totalSteps) {
       const epoch = Math.floor(this.step / stepsPerEpoch);
       const order = permutation(train.count, new Random(config.seed, `epoch-${epoch}`));
       const updatesInEpoch = this.plan.stepsPerEpoch;
       for (let u = this.step - epoch * stepsPerEpoch; u < updatesInEpoch && this.step < totalSteps; u++) {
         await yieldToEventLoop();
-        if (this.inputs.isCancelled()) return await this.cancel(started);
-        const stepStart = Date.now();
+        if (this.inputs.isCancelled()) {
+          if (unreported) await report(unreported);
+          return await this.cancel(started);
+        }
         const microBatches = this.update(order, u);
         const learningRate = learningRateAt(this.schedule, this.step);
         const dropoutSeed = stepDropoutSeed(config.seed, this.step);
-        const result = await optimizerStep(
+        const pending = await optimizerStep(
           this.inputs.model,
           this.optimizer,
           microBatches,
@@ -150,52 +176,23 @@ export class Trainer {
           config.max_grad_norm,
           dropoutSeed,
         );
-        // Nothing computed after a GPU fault is logged or saved: the checkpoint before it stays the last.
-        throwIfGpuFault();
         this.step++;
-        this.lossSum += result.loss;
-        this.lossSteps++;
-        this.trainLossSum += result.loss;
-        this.trainLossSteps++;
-        this.lastGradNorm = result.gradNorm;
-        const samples = microBatches.reduce((a, m) => a + m.batch.batchSize, 0);
-        this.tokensSeen += microBatches.reduce((a, m) => a + m.batch.attentionMask.reduce((x, y) => x + y, 0), 0);
-
-        meter.add((Date.now() - stepStart) / 1000, samples);
-        const epochFloat = epoch + (u + 1) / updatesInEpoch;
-        emit({
-          type: 'progress',
+        const queued: QueuedStep = {
+          pending,
           step: this.step,
-          total_steps: totalSteps,
-          epoch: epochFloat,
-          loss: result.loss,
-          learning_rate: learningRate,
-          grad_norm: result.gradNorm,
-          samples_per_second: meter.samplesPerSecond(),
-          elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds,
-          eta_seconds: (totalSteps - this.step) * meter.secondsPerStep(),
-        });
-
-        const endOfEpoch = u === updatesInEpoch - 1 || this.step === totalSteps;
-        if (
-          (config.logging_strategy === 'steps' && this.step % config.logging_steps === 0) ||
-          (config.logging_strategy === 'epoch' && endOfEpoch)
-        )
-          this.logLoss(epochFloat);
-        const evalEvery = config.eval_steps ?? config.logging_steps;
-        if (
-          (config.eval_strategy === 'steps' && this.step % evalEvery === 0) ||
-          (config.eval_strategy === 'epoch' && endOfEpoch)
-        )
-          await this.evaluate(epochFloat);
-        if (
-          (config.save_strategy === 'steps' && this.step % config.save_steps === 0) ||
-          (config.save_strategy === 'epoch' && endOfEpoch)
-        ) {
-          await this.checkpoint(epochFloat, started, false);
-        }
+          learningRate,
+          epochFloat: epoch + (u + 1) / updatesInEpoch,
+          endOfEpoch: u === updatesInEpoch - 1 || this.step === totalSteps,
+          samples: microBatches.reduce((a, m) => a + m.batch.batchSize, 0),
+          tokens: microBatches.reduce((a, m) => a + m.batch.attentionMask.reduce((x, y) => x + y, 0), 0),
+        };
+        if (unreported) await report(unreported);
+        unreported = undefined;
+        if (this.actsAt(queued)) await report(queued);
+        else unreported = queued;
       }
     }
+    if (unreported) await report(unreported);
 
     const epochFloat = this.epochAt(this.step);
     const runtime = (Date.now() - started) / 1000 + this.previousSeconds;
@@ -223,6 +220,52 @@ export class Trainer {
     });
     Object.assign(finalMetrics, { ...speed, train_loss: trainLoss, epoch: epochFloat, step: this.step });
     return { status: 'finished', history: this.history, step: this.step, epoch: epochFloat, finalMetrics, trainLoss };
+  }
+
+  /** What step `q` does besides updating: log the loss, evaluate, save a checkpoint. */
+  private dueAt(q: QueuedStep): { log: boolean; evaluate: boolean; save: boolean } {
+    const { config } = this.inputs;
+    const every = (strategy: string, steps: number) =>
+      (strategy === 'steps' && q.step % steps === 0) || (strategy === 'epoch' && q.endOfEpoch);
+    return {
+      log: every(config.logging_strategy, config.logging_steps),
+      evaluate: every(config.eval_strategy, config.eval_steps ?? config.logging_steps),
+      save: every(config.save_strategy, config.save_steps),
+    };
+  }
+
+  /** A step that does more than update, or the last, is reported before the next is queued. */
+  private actsAt(q: QueuedStep): boolean {
+    const due = this.dueAt(q);
+    return q.step === this.plan.totalSteps || due.log || due.evaluate || due.save;
+  }
+
+  /** A step's numbers, once read: progress, the logged loss, and its evaluation and checkpoint if due. */
+  private async report(q: QueuedStep, result: StepResult, started: number, meter: RateMeter): Promise<void> {
+    const { emit } = this.inputs;
+    const { totalSteps } = this.plan;
+    this.lossSum += result.loss;
+    this.lossSteps++;
+    this.trainLossSum += result.loss;
+    this.trainLossSteps++;
+    this.lastGradNorm = result.gradNorm;
+    this.tokensSeen += q.tokens;
+    emit({
+      type: 'progress',
+      step: q.step,
+      total_steps: totalSteps,
+      epoch: q.epochFloat,
+      loss: result.loss,
+      learning_rate: q.learningRate,
+      grad_norm: result.gradNorm,
+      samples_per_second: meter.samplesPerSecond(),
+      elapsed_seconds: (Date.now() - started) / 1000 + this.previousSeconds,
+      eta_seconds: (totalSteps - q.step) * meter.secondsPerStep(),
+    });
+    const due = this.dueAt(q);
+    if (due.log) this.logLoss(q.epochFloat);
+    if (due.evaluate) await this.evaluate(q.epochFloat);
+    if (due.save) await this.checkpoint(q.epochFloat, started, false);
   }
 
   /**
@@ -279,7 +322,7 @@ export class Trainer {
       f1Average: config.f1_average,
       maxLength: config.max_length,
     });
-    throwIfGpuFault();
+    kernels().throwIfFault();
     Object.assign(metrics, { epoch, step: this.step });
     if (asTableRow) {
       this.history.push({

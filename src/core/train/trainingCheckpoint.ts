@@ -12,10 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { STAGING_PREFIX, writeDirectoryAtomic, writeJsonAtomic } from '../files';
-import { tf, type Tensor } from '../tf';
 import { checkpointTensors, writeModelFiles, type NamedArrays } from '../model/modelFolder';
 import type { DistilBertForSequenceClassification } from '../model/distilbert';
-import { fromCheckpointLayout, memoryShape, toCheckpointLayout, type ParameterSpec } from '../model/parameters';
+import { fromCheckpointLayout, toCheckpointLayout, type ParameterSpec } from '../model/parameters';
+import type { AdamWMoments } from '../kernels/kernels';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import type { BertTokenizer } from '../text/tokenizer';
 import type { AdamW } from './optimizer';
@@ -88,13 +88,12 @@ export async function saveCheckpoint(
 /** AdamW's moments as exp_avg/<name>, exp_avg_sq/<name>, read back from the backend. */
 async function optimizerTensors(optimizer: AdamW, specs: ParameterSpec[]): Promise<NamedArrays> {
   const out: NamedArrays = new Map();
+  const moments = await optimizer.moments();
   for (const spec of specs) {
-    const m = optimizer.expAvg.get(spec.name);
-    const v = optimizer.expAvgSq.get(spec.name);
-    if (!m || !v) continue;
-    const [mData, vData] = await Promise.all([m.data(), v.data()]);
-    out.set(`exp_avg/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, mData as Float32Array) });
-    out.set(`exp_avg_sq/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, vData as Float32Array) });
+    const m = moments.get(spec.name);
+    if (!m) continue;
+    out.set(`exp_avg/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, m.expAvg) });
+    out.set(`exp_avg_sq/${spec.name}`, { shape: spec.shape, data: toCheckpointLayout(spec, m.expAvgSq) });
   }
   return out;
 }
@@ -108,17 +107,17 @@ export function loadOptimizerState(folder: string, optimizer: AdamW, specs: Para
       'Resume from a checkpoint-<step> folder of an earlier run, or start a new run.',
     );
   const { tensors, metadata } = readSafetensors(file);
-  optimizer.dispose();
+  const moments = new Map<string, AdamWMoments>();
   for (const spec of specs) {
     const m = tensors.get(`exp_avg/${spec.name}`);
     const v = tensors.get(`exp_avg_sq/${spec.name}`);
     if (!m || !v) continue;
-    const toTensor = (data: Float32Array): Tensor =>
-      tf.tensor(fromCheckpointLayout(spec, data), memoryShape(spec), 'float32');
-    optimizer.expAvg.set(spec.name, toTensor(m.data));
-    optimizer.expAvgSq.set(spec.name, toTensor(v.data));
+    moments.set(spec.name, {
+      expAvg: fromCheckpointLayout(spec, m.data),
+      expAvgSq: fromCheckpointLayout(spec, v.data),
+    });
   }
-  optimizer.step = Number(metadata.step ?? 0);
+  optimizer.restore(moments, Number(metadata.step ?? 0));
 }
 
 export function readResumeState(folder: string): ResumeState {
