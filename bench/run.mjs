@@ -8,6 +8,7 @@
 //   4. tokenizer throughput, activation time, .vsix size, peak memory of the training process
 // The last two lines are machine-readable: `train ratio vs torch: X`, `end-to-end ratio vs torch: Y`.
 // --quick (under 3 minutes): 8x128 only, fewer repetitions, a 12-step end-to-end run.
+// --gpu-host (under a minute): only the host's cost of a WebGPU training step, on Dawn's Null backend.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -86,7 +87,24 @@ function ensureTorch() {
   }
 }
 
+/**
+ * --gpu-host: what a WebGPU training step costs the host, on Dawn's Null backend (no GPU needed):
+ * bench/gpuHost.ts, its table printed and kept in bench/results/gpu-host.md.
+ */
+function gpuHost() {
+  log('bench: building (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = execFileSync(process.execPath, [path.join(root, 'out', 'bench', 'gpuHost.js')], {
+    cwd: root,
+    env: { ...process.env, ...SWIFTSHADER_ENV },
+    encoding: 'utf8',
+  });
+  process.stdout.write(out);
+  fs.writeFileSync(path.join(results, 'gpu-host.md'), out);
+}
+
 async function main() {
+  if (process.argv.includes('--gpu-host')) return gpuHost();
   ensureTorch();
   log('bench: building (npm run build, npm run package)');
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
