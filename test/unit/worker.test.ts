@@ -96,7 +96,12 @@ test('cancel stops at the next step with a checkpoint, and exits 0', async () =>
   });
   assert.equal(code, 0);
   const cancelled = messages.find((m) => m.type === 'cancelled');
-  assert.ok(cancelled && cancelled.type === 'cancelled' && cancelled.step >= 5 && cancelled.step <= 6);
+  // Step 6 is already queued when step 5 is shown (the trainer reports a step after queueing the
+  // next), and the cancel crosses a process boundary: it lands within two steps.
+  assert.ok(
+    cancelled && cancelled.type === 'cancelled' && cancelled.step >= 5 && cancelled.step <= 7,
+    `at ${cancelled?.type === 'cancelled' && cancelled.step}`,
+  );
   assert.ok(fs.existsSync(path.join(cancelled.checkpoint!, 'model.safetensors')));
 });
 
