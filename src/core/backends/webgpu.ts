@@ -16,9 +16,6 @@ import * as path from 'node:path';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { classifyGpuError, GpuFault, recordGpuFault } from '../kernels/gpuFaults';
 
-// The error type lives with the kernels (the trainer sees faults through them); tests import it from here too.
-export { classifyGpuError, GpuFault, type GpuFaultKind } from '../kernels/gpuFaults';
-
 /** The adapter that computes, as the panel, the CLI and the model card name it. */
 export interface GpuAdapter {
   vendor: string;

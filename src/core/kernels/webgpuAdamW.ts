@@ -11,7 +11,7 @@
 // once; a step writes 48 bytes of uniforms and records copies and three dispatches.
 import type { Tensor } from '../tf';
 import type { AdamWParameter, AdamWUpdate, MultiTensorAdamW } from './kernels';
-import { grid, WebGpuRuntime } from './webgpuRuntime';
+import { grid, workgroupSumCode, type WebGpuRuntime } from './webgpuRuntime';
 
 /** Elements of one chunk: a workgroup's share of a tensor. */
 const CHUNK = 4096;
@@ -24,17 +24,7 @@ struct Step {
   maxNorm : f32, tensors : u32, chunks : u32, gridX : u32,
 };`;
 
-const REDUCE = `
-var<workgroup> partial : array<f32, ${WORKGROUP}>;
-fn reduceWorkgroup(lid : u32, value : f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride = stride >> 1u) {
-    if (lid < stride) { partial[lid] = partial[lid] + partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}`;
+const REDUCE = workgroupSumCode(WORKGROUP);
 
 // A chunk is vec4(first element, end, tensor index, 1 if decayed).
 const SUMS_OF_SQUARES = `${STEP_STRUCT}${REDUCE}
@@ -49,7 +39,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_index)
   let chunk = chunks[c];
   var s = 0.0;
   for (var i = chunk.x + lid; i < chunk.y; i = i + ${WORKGROUP}u) { let g = grads[i]; s = s + g * g; }
-  let total = reduceWorkgroup(lid, s);
+  let total = workgroupSum(lid, s);
   if (lid == 0u) { sums[c] = total; }
 }`;
 
@@ -69,7 +59,7 @@ fn main(@builtin(local_invocation_index) lid : u32) {
     let norm = sqrt(s);
     squares = squares + norm * norm;
   }
-  let total = reduceWorkgroup(lid, squares);
+  let total = workgroupSum(lid, squares);
   if (lid == 0u) {
     let norm = sqrt(total);
     clip[0] = norm;
@@ -198,14 +188,15 @@ export function webgpuAdamW(parameters: AdamWParameter[], gpu: WebGpuRuntime): M
     },
     async readMoments() {
       if (!updated) return parameters.map(() => undefined);
-      const [m, v] = [await gpu.read(expAvg, bytes), await gpu.read(expAvgSq, bytes)];
+      // A checkpoint's read: its staging buffers (the size of all parameters) are not kept.
+      const [m, v] = [await gpu.read(expAvg, bytes, false), await gpu.read(expAvgSq, bytes, false)];
       return parameters.map((_, i) => {
         const range = [layout.offsets[i], layout.offsets[i] + layout.sizes[i]] as const;
         return { expAvg: m.slice(...range), expAvgSq: v.slice(...range) };
       });
     },
     writeMoments(moments) {
-      const zeros = new Float32Array(layout.total);
+      // Zeros where a parameter has none yet: what the first update starts from.
       const m = new Float32Array(layout.total);
       const v = new Float32Array(layout.total);
       moments.forEach((moment, i) => {
@@ -213,8 +204,8 @@ export function webgpuAdamW(parameters: AdamWParameter[], gpu: WebGpuRuntime): M
         m.set(moment.expAvg, layout.offsets[i]);
         v.set(moment.expAvgSq, layout.offsets[i]);
       });
-      gpu.write(expAvg, 0, moments.some(Boolean) ? m : zeros);
-      gpu.write(expAvgSq, 0, moments.some(Boolean) ? v : zeros);
+      gpu.write(expAvg, 0, m);
+      gpu.write(expAvgSq, 0, v);
       updated = moments.some(Boolean);
     },
     dispose() {

@@ -5,25 +5,13 @@
 // composition's (tfjsKernels.ts): mean as sum / count, rsqrt as inverseSqrt, erf as tfjs computes it.
 import { tf, type Tensor, type Tensor2D } from '../tf';
 import { LAYER_NORM_EPS } from './kernels';
-import { grid, type WebGpuRuntime } from './webgpuRuntime';
+import { grid, workgroupSumCode, type WebGpuRuntime } from './webgpuRuntime';
 
 /** Threads of a row's workgroup: LayerNorm's rows are short (64 to 1,024 features). */
 const ROW_THREADS = 64;
 const ELEMENTWISE_THREADS = 256;
 
-const ROW_REDUCE = `
-var<workgroup> rowPartial : array<f32, ${ROW_THREADS}>;
-fn rowSum(lid : u32, value : f32) -> f32 {
-  rowPartial[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${ROW_THREADS / 2}u; stride > 0u; stride = stride >> 1u) {
-    if (lid < stride) { rowPartial[lid] = rowPartial[lid] + rowPartial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let total = rowPartial[0];
-  workgroupBarrier();
-  return total;
-}`;
+const ROW_REDUCE = workgroupSumCode(ROW_THREADS);
 
 const SHAPE = 'struct Shape { rows : u32, cols : u32, gridX : u32, pad : u32, };';
 
@@ -45,10 +33,10 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_index)
   let base = row * shape.cols;
   var s = 0.0;
   for (var c = lid; c < shape.cols; c = c + ${ROW_THREADS}u) { s = s + inputAt(base + c); }
-  let mean = rowSum(lid, s) / f32(shape.cols);
+  let mean = workgroupSum(lid, s) / f32(shape.cols);
   var q = 0.0;
   for (var c = lid; c < shape.cols; c = c + ${ROW_THREADS}u) { let d = inputAt(base + c) - mean; q = q + d * d; }
-  let r = inverseSqrt(rowSum(lid, q) / f32(shape.cols) + ${LAYER_NORM_EPS});
+  let r = inverseSqrt(workgroupSum(lid, q) / f32(shape.cols) + ${LAYER_NORM_EPS});
   for (var c = lid; c < shape.cols; c = c + ${ROW_THREADS}u) {
     let h = (inputAt(base + c) - mean) * r;
     xhat[base + c] = h;
@@ -79,8 +67,8 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_index)
     a = a + d;
     b = b + d * xhat[base + c];
   }
-  let meanD = rowSum(lid, a) / f32(shape.cols);
-  let meanDX = rowSum(lid, b) / f32(shape.cols);
+  let meanD = workgroupSum(lid, a) / f32(shape.cols);
+  let meanDX = workgroupSum(lid, b) / f32(shape.cols);
   let r = rstd[row];
   for (var c = lid; c < shape.cols; c = c + ${ROW_THREADS}u) {
     let d = dy[base + c] * weight[c];

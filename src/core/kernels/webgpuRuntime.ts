@@ -23,7 +23,7 @@ interface TfjsWebGpu {
 /** Staging buffers for reads, by size, free for the next read (one device per process). */
 const stagingPool = new Map<number, GPUBuffer[]>();
 
-export const STORAGE_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 let runtime: WebGpuRuntime | undefined;
 
@@ -156,35 +156,30 @@ export class WebGpuRuntime {
   }
 
   /**
-   * A float32 tensor read back through a staging buffer of this runtime's (kept per size, so reads
-   * make no buffers after the first of a size), the tensor disposed as soon as its copy is queued.
+   * `bytes` of `from` read back through a staging buffer of this runtime's (kept per size, so reads
+   * make no buffers after the first of a size; `pooled: false` for a large, rare read, whose staging
+   * buffer is destroyed after it). The copy is queued and submitted before this returns.
    */
-  readBack(tensor: Tensor): Promise<Float32Array> {
-    const bytes = 4 * tensor.size;
+  read(from: GPUBuffer, bytes: number, pooled = true): Promise<Float32Array> {
     const free = stagingPool.get(bytes) ?? [];
     stagingPool.set(bytes, free);
     const staging =
       free.pop() ?? this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.copy(this.bufferOf(tensor), 0, staging, 0, bytes);
+    this.copy(from, 0, staging, 0, bytes);
     this.submit();
-    tensor.dispose();
     return staging.mapAsync(GPUMapMode.READ).then(() => {
       const values = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
-      free.push(staging);
+      if (pooled) free.push(staging);
+      else staging.destroy();
       return values;
     });
   }
 
-  /** `bytes` of `from` read back (the queue is submitted and drained first). */
-  async read(from: GPUBuffer, bytes: number): Promise<Float32Array> {
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.copy(from, 0, staging, 0, bytes);
-    this.submit();
-    await staging.mapAsync(GPUMapMode.READ);
-    const values = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
+  /** A float32 tensor read back, disposed as soon as its copy is queued. */
+  readBack(tensor: Tensor): Promise<Float32Array> {
+    const values = this.read(this.bufferOf(tensor), 4 * tensor.size);
+    tensor.dispose();
     return values;
   }
 
@@ -193,6 +188,26 @@ export class WebGpuRuntime {
     this.backend.endComputePassEncoder();
     return this.backend.commandEncoder!;
   }
+}
+
+/**
+ * WGSL: `workgroupSum(lid, value)`, the sum of `value` over a workgroup of `threads` (a power of
+ * two), by halving; every thread gets the total, and the scratch is free again when it returns.
+ */
+export function workgroupSumCode(threads: number): string {
+  return `
+var<workgroup> partialSums : array<f32, ${threads}>;
+fn workgroupSum(lid : u32, value : f32) -> f32 {
+  partialSums[lid] = value;
+  workgroupBarrier();
+  for (var stride = ${threads / 2}u; stride > 0u; stride = stride >> 1u) {
+    if (lid < stride) { partialSums[lid] = partialSums[lid] + partialSums[lid + stride]; }
+    workgroupBarrier();
+  }
+  let total = partialSums[0];
+  workgroupBarrier();
+  return total;
+}`;
 }
 
 /** A 2-D grid of `count` workgroups (one dimension holds at most 65,535). */

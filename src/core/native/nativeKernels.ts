@@ -4,6 +4,7 @@
 import type { AttentionShape, Kernels } from '../kernels/kernels';
 import { LAYER_NORM_EPS } from '../kernels/kernels';
 import { perTensorAdamW, type TensorAdamW } from '../kernels/perTensorAdamW';
+import { tfjsKernels } from '../kernels/tfjsKernels';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import { outputArray, type NativeAddon, type StridedMatrices } from './addon';
 
@@ -30,7 +31,6 @@ export function nativeKernels(addon: NativeAddon): Kernels {
     addon.dropoutMask(out, rate, seed);
     return float32(out, shape);
   };
-
 
   // In place, as torch's in-place ops do: the same tensors come back.
   const adamwInPlace: TensorAdamW = ({ param, expAvg, expAvgSq }, grad, step) => {
@@ -233,11 +233,7 @@ export function nativeKernels(addon: NativeAddon): Kernels {
 
     sumsOfSquares,
 
-    readBack: (tensor) => {
-      const copy = Float32Array.from(values(tensor));
-      tensor.dispose();
-      return Promise.resolve(copy);
-    },
+    readBack: tfjsKernels.readBack,
 
     throwIfFault: () => undefined,
   };

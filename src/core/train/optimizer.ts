@@ -23,7 +23,7 @@ export class AdamW {
   /** Steps taken (t of the bias correction is step + 1 during a step). */
   step = 0;
   /** Made at the first update, for the parameters that have gradients (always the same ones). */
-  private state?: { names: string[]; kernel: MultiTensorAdamW };
+  private state?: { names: string[]; known: Set<string>; kernel: MultiTensorAdamW };
   /** Moments read from a checkpoint before the first update. */
   private pending?: Map<string, AdamWMoments>;
 
@@ -90,7 +90,8 @@ export class AdamW {
 
   private stateFor(names: string[]): { names: string[]; kernel: MultiTensorAdamW } {
     if (this.state) {
-      const same = this.state.names.length === names.length && names.every((n) => this.state!.names.includes(n));
+      const known = this.state.known;
+      const same = known.size === names.length && names.every((n) => known.has(n));
       if (!same) throw new Error('AdamW: the set of parameters with gradients changed between updates');
       return this.state;
     }
@@ -106,7 +107,7 @@ export class AdamW {
     );
     if (this.pending) kernel.writeMoments(ordered.map((name) => this.pending!.get(name)));
     this.pending = undefined;
-    this.state = { names: ordered, kernel };
+    this.state = { names: ordered, known: new Set(ordered), kernel };
     return this.state;
   }
 }
